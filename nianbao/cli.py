@@ -1,0 +1,156 @@
+"""The `nianbao` command: parse, refresh, serve, sample-portals, demo, export, replay."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from nianbao import __version__
+from nianbao.config import data_dir
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: exit code 2, the message names the culprit."""
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    if args.files and args.data:
+        raise UsageError("give either FILE... or --data DIR, not both")
+    if args.data or not args.files:
+        from archive.stage import run_stage
+
+        summary = run_stage(data_dir(args.data), limit=args.limit)
+        print(json.dumps(summary, ensure_ascii=False) if args.json else _format_summary(summary))
+        return EXIT_OK if not summary.get("failed") else EXIT_FAILURE
+    from nianbao.parse import parse_file
+
+    status = EXIT_OK
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"nianbao parse: {name}: no such file", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        try:
+            report = parse_file(path)
+        except Exception as exc:  # one bad document never stops the others
+            print(f"nianbao parse: {name}: {exc}", file=sys.stderr)
+            status = max(status, EXIT_FAILURE)
+            continue
+        if args.json:
+            print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(report.summary_line())
+    return status
+
+
+def _format_summary(summary: dict) -> str:
+    return "  ".join(f"{k}: {v}" for k, v in summary.items() if not isinstance(v, (list, dict)))
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from nianbao.refresh import refresh
+
+    return refresh(data_dir(args.data), portals=args.portals, only=args.only)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from nianbao.serve import serve
+
+    return serve(data_dir(args.data), host=args.host, port=args.port)
+
+
+def cmd_sample_portals(args: argparse.Namespace) -> int:
+    from nianbao.sample_portals.server import serve_forever
+
+    return serve_forever(port=args.port)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from nianbao.demo import demo
+
+    return demo(data_dir(args.data), port=args.port, serve_after=not args.no_serve)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    if args.format != "wacz":
+        raise UsageError(f"unknown export format {args.format!r}: only 'wacz'")
+    from archive.wacz import export_wacz
+
+    out = export_wacz(data_dir(args.data), Path(args.out))
+    print(out)
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from archive.replay import serve_replay
+
+    return serve_replay(data_dir(args.data), host=args.host, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nianbao", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"nianbao {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("parse", help="parse report files, or every unparsed archived document (--data)")
+    p.add_argument("files", nargs="*", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per file per line")
+    p.add_argument("--data", help="the parser stage over DATA_DIR's catalog")
+    p.add_argument("--limit", type=int, default=None, help="parse at most N documents (stage)")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("refresh", help="crawl incrementally, parse what is new, summarise (for cron)")
+    p.add_argument("--portals", default=None, help="registry CSV (default: portals.csv)")
+    p.add_argument("--only", default=None, help="comma-separated portal ids")
+    p.add_argument("--data", default=None)
+    p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser("serve", help="Datasette over the catalog")
+    p.add_argument("--data", default=None)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8001)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("sample-portals", help="serve the bundled sample portals on 127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="first port (0: pick free ones)")
+    p.set_defaults(func=cmd_sample_portals)
+
+    p = sub.add_parser("demo", help="sample portals + crawl + parse + serve, in one go")
+    p.add_argument("--data", default=None)
+    p.add_argument("--port", type=int, default=8001, help="Datasette port")
+    p.add_argument("--no-serve", action="store_true", help="stop after crawl and parse")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("export", help="export the archive (wacz)")
+    p.add_argument("format", choices=["wacz"])
+    p.add_argument("out", metavar="OUT.wacz")
+    p.add_argument("--data", default=None)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("replay", help="replay the archive in a browser (pywb)")
+    p.add_argument("--data", default=None)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.set_defaults(func=cmd_replay)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"nianbao {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up a machine for nianbao: Debian packages, then a virtualenv with the project installed.
+# Idempotent; run from anywhere. Environment: VENV (default .venv in the repo), SKIP_APT=1.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+venv=${VENV:-$here/.venv}
+
+# chromium: JavaScript-rendered portals and browser tests (Playwright cannot download its own here)
+# antiword: legacy .doc/.wps reports; fonts-noto-cjk: rendering Chinese in screenshots and sample scans
+apt_packages=(chromium antiword fonts-noto-cjk)
+if [ "${SKIP_APT:-0}" != 1 ]; then
+  missing=()
+  for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install -q --upgrade pip
+"$venv/bin/pip" install -q -e "$here[test]"
+echo "nianbao is set up in $venv"

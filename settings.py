@@ -1,0 +1,87 @@
+"""Scrapy settings for nianbao (the module named in scrapy.cfg).
+
+The `nianbao` CLI loads this file by path (see nianbao/config.py), so it is the
+one place crawl behaviour is configured, whether run as `scrapy crawl portals`
+from the repo root or as `nianbao refresh` from anywhere.
+"""
+
+import os
+
+BOT_NAME = "nianbao"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Where everything the crawl writes goes (warc/, indexes/, catalog.db, jobs/).
+DATA_DIR = os.environ.get("NIANBAO_DATA_DIR", "data")
+
+# --- politeness -----------------------------------------------------------
+CONTACT_URL = os.environ.get("NIANBAO_CONTACT_URL", "https://github.com/nianbao-archive/nianbao")
+USER_AGENT = f"nianbao/0.1 (+{CONTACT_URL}; archive of government information-disclosure annual reports)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+# Large attachments are cut here; the WARC record of a cut body carries WARC-Truncated.
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
+
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# Anti-bot answers (瑞数-style 412/403 challenges) mark the portal blocked instead of looping.
+BLOCKED_STATUS_CODES = [403, 412, 521]
+
+# --- components -----------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Archives every exchange as the server sent it: it must see responses before
+    # HttpCompressionMiddleware (590) decodes them and RedirectMiddleware (600) follows them.
+    "archive.capture.WarcCaptureMiddleware": 950,
+    "crawler.middlewares.BlockedPortalMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.CatalogPipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.extensions.CrawlRecorder": 500,
+    "crawler.extensions.PortalStats": 510,
+}
+
+# --- the archive ----------------------------------------------------------
+WARC_ENABLED = True
+WARC_PREFIX = "nianbao"
+WARC_MAX_SIZE = 1024 * 1024 * 1024
+WARC_OPERATOR = os.environ.get("NIANBAO_OPERATOR", "nianbao archive")
+
+# --- browser rendering (only for requests that need it) ----------------------
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": os.environ.get("NIANBAO_CHROMIUM", "/usr/bin/chromium"),
+    "headless": True,
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ],
+}
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("NIANBAO_LOG_LEVEL", "INFO")
