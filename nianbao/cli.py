@@ -73,7 +73,7 @@ def cmd_sample_portals(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from nianbao.demo import demo
 
-    return demo(data_dir(args.data), port=args.port, serve_after=not args.no_serve)
+    return demo(data_dir(args.data or "demo-data"), port=args.port, serve_after=not args.no_serve)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
