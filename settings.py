@@ -44,6 +44,8 @@ DOWNLOADER_MIDDLEWARES = {
     # HttpCompressionMiddleware (590) decodes them and RedirectMiddleware (600) follows them.
     "archive.capture.WarcCaptureMiddleware": 950,
     "crawler.middlewares.BlockedPortalMiddleware": 560,
+    # Outermost, so a refused private address is neither fetched nor archived (redirects pass here again).
+    "crawler.middlewares.PrivateAddressMiddleware": 960,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.CatalogPipeline": 300,

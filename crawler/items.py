@@ -8,7 +8,9 @@ class DocumentItem(scrapy.Item):
 
     portal_id = scrapy.Field()
     url = scrapy.Field()
-    kind = scrapy.Field()  # "report_page" | "attachment" | "list_page"
+    # "report_page" | "attachment" | "list_page", or "detail_page": a page that only links its report's
+    # attachment (archived and catalogued, not parsed as a report)
+    kind = scrapy.Field()
     title = scrapy.Field()
     year = scrapy.Field()  # the statistical year, from the title
     published = scrapy.Field()  # ISO date from the list or detail page

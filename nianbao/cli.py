@@ -67,7 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_sample_portals(args: argparse.Namespace) -> int:
     from nianbao.sample_portals.server import serve_forever
 
-    return serve_forever(port=args.port)
+    return serve_forever(port=args.port, scale=args.scale)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample-portals", help="serve the bundled sample portals on 127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="first port (0: pick free ones)")
+    p.add_argument("--scale", type=int, default=0, help="grow every column to N synthetic entries (benchmarks)")
     p.set_defaults(func=cmd_sample_portals)
 
     p = sub.add_parser("demo", help="sample portals + crawl + parse + serve, in one go")

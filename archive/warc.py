@@ -1,0 +1,351 @@
+"""WARC file writing with warcio: records, files, rotation and repair.
+
+Files are `PREFIX-TIMESTAMP-SERIAL-HOST.warc.gz`, one gzip member per record, each starting with a
+`warcinfo` record. A file being written carries an extra `.open` suffix and an exclusive `flock`; it is
+renamed when closed. A file left `.open` by a killed process is repaired at the next start: cut back to
+its last complete record (a gzip member that decompresses to its end and passes its CRC) and closed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import http.client
+import io
+import logging
+import os
+import socket
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from warcio.recordbuilder import RecordBuilder
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+logger = logging.getLogger(__name__)
+
+WARC_VERSION = "WARC/1.1"
+OPEN_SUFFIX = ".open"
+WARC_SUFFIX = ".warc.gz"
+PROFILE_IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PROFILE_SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+# Headers that describe the transfer rather than the entity: when the body is stored decoded
+# they are kept under this prefix (pywb's convention) so the record stays self-consistent.
+ORIGINAL_HEADER_PREFIX = "X-Archive-Orig-"
+
+_builder = RecordBuilder(warc_version=WARC_VERSION)
+
+
+def warc_date(when: datetime | None = None) -> str:
+    """A WARC-Date (UTC, microseconds, as WARC 1.1 allows)."""
+    when = (when or datetime.now(UTC)).astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_record_id() -> str:
+    """A fresh `<urn:uuid:...>` record id."""
+    return _builder._make_warc_id()
+
+
+def reason_phrase(status: int) -> str:
+    """The standard reason phrase for a status (the HTTP client does not keep the server's own)."""
+    return http.client.responses.get(status, "Unknown")
+
+
+def request_target(url: str) -> str:
+    """The request-target of the request line: path with params and the full query string."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+# --------------------------------------------------------------------------- records
+
+
+def request_record(
+    url: str, method: str, headers: list[tuple[str, str]], body: bytes, date: str, record_id: str,
+    concurrent_to: str, http_version: str = "HTTP/1.1",
+) -> ArcWarcRecord:
+    """A `request` record: the request line with the full query string, headers as sent, the body."""
+    http_headers = StatusAndHeaders(
+        f"{method} {request_target(url)} {http_version}", headers, is_http_request=True
+    )
+    return _builder.create_warc_record(
+        url, "request", payload=io.BytesIO(body), length=len(body), http_headers=http_headers,
+        warc_headers_dict={"WARC-Record-ID": record_id, "WARC-Date": date,
+                           "WARC-Concurrent-To": concurrent_to},
+    )
+
+
+def response_record(
+    url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes, date: str,
+    record_id: str, http_version: str = "HTTP/1.1", extra: dict[str, str] | None = None,
+) -> ArcWarcRecord:
+    """A `response` record: status line, headers and body bytes as received."""
+    http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol=http_version)
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, **(extra or {})}
+    return _builder.create_warc_record(
+        url, "response", payload=io.BytesIO(body), length=len(body), http_headers=http_headers,
+        warc_headers_dict=warc_headers,
+    )
+
+
+def revisit_record(
+    url: str, profile: str, payload_digest: str | None, status: int, reason: str,
+    headers: list[tuple[str, str]], date: str, record_id: str, refers_to: str | None,
+    refers_to_uri: str | None, refers_to_date: str | None, http_version: str = "HTTP/1.1",
+) -> ArcWarcRecord:
+    """A `revisit` record (HTTP headers only) of an earlier capture, with its WARC-Refers-To* fields."""
+    http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol=http_version)
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date}
+    record = _builder.create_warc_record(url, "revisit", http_headers=http_headers,
+                                         warc_headers_dict=warc_headers)
+    record.rec_headers.add_header("WARC-Profile", profile)
+    if refers_to:
+        record.rec_headers.add_header("WARC-Refers-To", refers_to)
+    if refers_to_uri:
+        record.rec_headers.add_header("WARC-Refers-To-Target-URI", refers_to_uri)
+    if refers_to_date:
+        record.rec_headers.add_header("WARC-Refers-To-Date", refers_to_date)
+    if payload_digest:
+        record.rec_headers.add_header("WARC-Payload-Digest", payload_digest)
+    return record
+
+
+def document_record(
+    warc_type: str, url: str, body: bytes, content_type: str, date: str, record_id: str,
+    refers_to: str | None = None, refers_to_uri: str | None = None, refers_to_date: str | None = None,
+) -> ArcWarcRecord:
+    """A `resource` or `conversion` record (no HTTP headers), optionally tied by WARC-Refers-To."""
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "Content-Type": content_type}
+    if refers_to:
+        warc_headers["WARC-Refers-To"] = refers_to
+    if refers_to_uri:
+        warc_headers["WARC-Refers-To-Target-URI"] = refers_to_uri
+    if refers_to_date:
+        warc_headers["WARC-Refers-To-Date"] = refers_to_date
+    return _builder.create_warc_record(
+        url, warc_type, payload=io.BytesIO(body), length=len(body), warc_content_type=content_type,
+        warc_headers_dict=warc_headers,
+    )
+
+
+def payload_digests(body: bytes) -> tuple[str, str]:
+    """(`sha1:BASE32` as WARC-Payload-Digest, sha256 hex) of a payload."""
+    import base64
+
+    sha1 = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+    return sha1, hashlib.sha256(body).hexdigest()
+
+
+# --------------------------------------------------------------------------- files
+
+
+@dataclass
+class WrittenRecord:
+    """Where a record landed: the closed file name (relative to the WARC directory), offset, length."""
+
+    record_id: str
+    warc_type: str
+    warc_file: str
+    offset: int
+    length: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def warc_file_name(prefix: str, serial: int, host: str | None = None, when: datetime | None = None) -> str:
+    """`PREFIX-YYYYmmddHHMMSSffffff-SERIAL-HOST.warc.gz` (the closed name)."""
+    when = (when or datetime.now(UTC)).astimezone(UTC)
+    host = (host or socket.gethostname()).replace("-", "_").replace("/", "_") or "localhost"
+    return f"{prefix}-{when.strftime('%Y%m%d%H%M%S%f')}-{serial:05d}-{host}{WARC_SUFFIX}"
+
+
+class WarcFileWriter:
+    """Writes record groups to rotating `.warc.gz` files in one directory.
+
+    A group (a response and its request) always lands in one file; a new file is started before a
+    group once the current one has reached `max_size` bytes.
+    """
+
+    def __init__(self, directory: str | Path, prefix: str = "nianbao", max_size: int = 1024**3,
+                 warcinfo: dict[str, str] | None = None,
+                 on_warcinfo: Callable[[WrittenRecord], None] | None = None) -> None:
+        self.on_warcinfo = on_warcinfo  # told of each new file's warcinfo record
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        self.max_size = max_size
+        self.warcinfo = dict(warcinfo or {})
+        self.serial = 0
+        self.closed_files: list[str] = []
+        self._fh: io.BufferedWriter | None = None
+        self._name: str | None = None
+        self._writer: WARCWriter | None = None
+
+    @property
+    def current_file(self) -> str | None:
+        """The closed name of the file being written, if one is open."""
+        return self._name
+
+    def _open(self) -> None:
+        self._name = warc_file_name(self.prefix, self.serial)
+        self.serial += 1
+        path = self.directory / (self._name + OPEN_SUFFIX)
+        self._fh = open(path, "xb")  # noqa: SIM115 - held open across many writes
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._writer = WARCWriter(self._fh, gzip=True, warc_version=WARC_VERSION)
+        info = self._write_one(_builder.create_warcinfo_record(self._name, self.warcinfo))
+        if self.on_warcinfo is not None:
+            self.on_warcinfo(info)
+
+    def _write_one(self, record: ArcWarcRecord) -> WrittenRecord:
+        assert self._fh is not None and self._writer is not None and self._name is not None
+        offset = self._fh.tell()
+        self._writer.write_record(record)
+        self._fh.flush()
+        headers = dict(record.rec_headers.headers)
+        return WrittenRecord(
+            record_id=headers.get("WARC-Record-ID", ""), warc_type=record.rec_type,
+            warc_file=self._name, offset=offset, length=self._fh.tell() - offset, headers=headers,
+        )
+
+    def write(self, records: list[ArcWarcRecord]) -> list[WrittenRecord]:
+        """Write a group of records to one file (rotating first if the file is full); flushed."""
+        if self._fh is not None and self._fh.tell() >= self.max_size:
+            self.close()
+        if self._fh is None:
+            self._open()
+        return [self._write_one(record) for record in records]
+
+    def close(self) -> str | None:
+        """Close the current file and drop its `.open` suffix; returns the closed name."""
+        if self._fh is None:
+            return None
+        name = self._name
+        assert name is not None
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        os.replace(self.directory / (name + OPEN_SUFFIX), self.directory / name)
+        self._fh.close()  # releases the lock, after the rename so no repair can race it
+        self._fh = self._writer = self._name = None
+        self.closed_files.append(name)
+        return name
+
+
+# --------------------------------------------------------------------------- repair
+
+
+@dataclass
+class RepairResult:
+    """What repairing one `.open` file did."""
+
+    path: Path
+    closed_as: Path | None
+    kept_records: int
+    kept_bytes: int
+    lost_bytes: int
+
+
+def _complete_members(fh: io.BufferedReader) -> list[tuple[int, int, str]]:
+    """(offset, end, WARC-Type) of each complete gzip member from the start, up to the first broken one."""
+    members: list[tuple[int, int, str]] = []
+    offset = 0
+    buf = b""  # compressed bytes read but not yet consumed
+    fh.seek(0)
+    while True:
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        head = b""
+        consumed = 0
+        while True:
+            if not buf:
+                buf = fh.read(1 << 20)
+                if not buf:
+                    return members  # the file ends here, inside or before a member
+            try:
+                # bounded output: a small compressed chunk may inflate to a great deal
+                out = inflater.decompress(buf, 1 << 16)
+            except zlib.error:
+                return members
+            if len(head) < 4096:
+                head += out[: 4096 - len(head)]
+            if inflater.eof:
+                rest = inflater.unused_data
+                consumed += len(buf) - len(rest)
+                buf = rest
+                break
+            rest = inflater.unconsumed_tail
+            consumed += len(buf) - len(rest)
+            buf = rest
+        if not head.startswith(b"WARC/"):
+            return members
+        warc_type = ""
+        for line in head.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+            if line.lower().startswith(b"warc-type:"):
+                warc_type = line.split(b":", 1)[1].strip().decode("ascii", "replace")
+        members.append((offset, offset + consumed, warc_type))
+        offset += consumed
+
+
+def repair_open_file(path: str | Path) -> RepairResult:
+    """Cut an `.open` WARC back to its last complete record group and close it under its final name.
+
+    A response whose request never made it is dropped too, so every kept exchange is whole. A file with
+    no complete record is removed.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        members = _complete_members(fh)
+    # Responses are written before their request; a trailing response lost its pair.
+    while members and members[-1][2] in ("response", "revisit") and len(members) > 1:
+        members.pop()
+    if members and members[-1][2] == "warcinfo" and len(members) == 1:
+        members = []
+    keep = members[-1][1] if members else 0
+    closed = path.with_name(path.name[: -len(OPEN_SUFFIX)])
+    if keep == 0:
+        path.unlink()
+        closed_as = None
+    else:
+        with open(path, "r+b") as fh:
+            fh.truncate(keep)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(path, closed)
+        closed_as = closed
+    return RepairResult(path=path, closed_as=closed_as, kept_records=len(members), kept_bytes=keep,
+                        lost_bytes=size - keep)
+
+
+def repair_open_files(directory: str | Path) -> list[RepairResult]:
+    """Repair every `.open` file in directory that no live writer holds; logs what was lost."""
+    results = []
+    for path in sorted(Path(directory).glob(f"*{WARC_SUFFIX}{OPEN_SUFFIX}")):
+        try:
+            with open(path, "rb") as probe:
+                try:
+                    fcntl.flock(probe.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    logger.info("%s: being written by a running crawl, left alone", path)
+                    continue
+                result = repair_open_file(path)
+        except OSError as exc:
+            logger.error("%s: cannot repair leftover WARC file: %s", path, exc)
+            continue
+        logger.warning(
+            "%s: repaired leftover WARC file: kept %d records (%d bytes), lost %d bytes%s", path,
+            result.kept_records, result.kept_bytes, result.lost_bytes,
+            f"; closed as {result.closed_as.name}" if result.closed_as else "; nothing complete, removed",
+        )
+        results.append(result)
+    return results
+
+
+def closed_warc_files(directory: str | Path) -> list[Path]:
+    """The closed `.warc.gz` files of a directory, oldest name first."""
+    return sorted(Path(directory).glob(f"*{WARC_SUFFIX}"))

@@ -1,0 +1,53 @@
+"""TRS (拓尔思) WCM sites: static lists published as index.html, index_1.html … whose pager is
+written by a `createPageHTML(countPage, currentPage, "index", "html")` script."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from scrapy.http import Response
+
+from crawler.adapters import ListAdapter, register
+from crawler.adapters.base import Entry, PageRequest, link_entries, next_links
+
+_CALL = re.compile(r"createPageHTML\s*\(([^)]*)\)")
+_MAX_PAGES = 500
+
+
+def pager_args(text: str) -> tuple[int, str, str] | None:
+    """(page count, file prefix, suffix) from the page's createPageHTML call.
+
+    Both argument orders seen in the wild are accepted: (count, current, "index", "html") and
+    ("pageDiv", count, current, "index", "html", perPage).
+    """
+    for match in _CALL.finditer(text):
+        args = [a.strip().strip("'\"") for a in match.group(1).split(",")]
+        numbers = [int(a) for a in args if a.isdigit()]
+        words = [a for a in args if a and not a.isdigit()]
+        suffixes = [i for i, w in enumerate(words) if w.lower() in ("html", "htm", "shtml", "jsp")]
+        if not numbers or not suffixes or suffixes[-1] == 0:
+            continue
+        position = suffixes[-1]
+        return min(numbers[0], _MAX_PAGES), words[position - 1], words[position]
+    return None
+
+
+@register
+class TrsAdapter(ListAdapter):
+    name = "trs"
+    priority = 20
+
+    def matches(self, response: Response) -> bool:
+        return "createPageHTML" in response.text
+
+    def entries(self, response: Response) -> list[Entry]:
+        return link_entries(response.selector, response.url)
+
+    def next_pages(self, response: Response) -> list[PageRequest]:
+        args = pager_args(response.text)
+        if args is None:
+            return [PageRequest(url) for url in next_links(response)]
+        count, prefix, suffix = args
+        pages = [f"{prefix}.{suffix}"] + [f"{prefix}_{n}.{suffix}" for n in range(1, count)]
+        return [PageRequest(urljoin(response.url, page)) for page in pages]

@@ -1,0 +1,94 @@
+"""Extensions: the crawl's row in the catalog (`CrawlRecorder`) and per-portal closing stats (`PortalStats`)."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+
+from crawler.pipelines import catalog_path
+from crawler.registry import RegistryFileError, load_registry
+
+logger = logging.getLogger(__name__)
+
+PORTAL_COUNTERS = ("pages", "reports", "attachments", "errors", "blocked")
+# settings worth keeping with the crawl's record
+RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
+                     "AUTOTHROTTLE_ENABLED", "JOBDIR", "DATA_DIR", "RETRY_TIMES", "DOWNLOAD_MAXSIZE")
+
+
+def portal_summary(stats: dict, portal_ids) -> dict[str, dict[str, int]]:
+    """Per portal: pages fetched, reports found, attachments, errors, blocked (0/1)."""
+    ids = set(portal_ids)
+    ids.update(key.split("/")[1] for key in stats if key.startswith("portal/") and key.count("/") >= 2)
+    return {pid: {what: int(stats.get(f"portal/{pid}/{what}", 0)) for what in PORTAL_COUNTERS}
+            for pid in sorted(ids)}
+
+
+class PortalStats:
+    """At the close of a crawl: the per-portal counters, logged as a table and kept in the stats."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider, reason: str) -> None:
+        summary = portal_summary(self.crawler.stats.get_stats(), getattr(spider, "portals", {}))
+        self.crawler.stats.set_value("portals/summary", summary)
+        if not summary:
+            return
+        lines = [f"{'portal':<24} " + " ".join(f"{w:>11}" for w in PORTAL_COUNTERS)]
+        lines += [f"{pid:<24} " + " ".join(f"{row[w]:>11}" for w in PORTAL_COUNTERS) for pid, row in summary.items()]
+        logger.info("per-portal stats:\n%s", "\n".join(lines))
+
+
+class CrawlRecorder:
+    """The crawl in the catalog's crawls table: started (with its registry rows), ended (with stats)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.db = None
+        self.crawl_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        from archive.catalog import load_portals, open_catalog, record_crawl_start
+
+        settings = self.crawler.settings
+        self.db = open_catalog(catalog_path(settings))
+        portals_file = getattr(spider, "portals_file", "")
+        try:
+            registry = load_registry(portals_file)
+            selected, _ = registry.select(getattr(spider, "only", None))
+            load_portals(self.db, [p.as_row() for p in selected])
+        except (RegistryFileError, OSError):
+            pass  # the spider reports registry problems itself
+        self.crawl_id = record_crawl_start(self.db, portals_file, {k: settings.get(k) for k in RECORDED_SETTINGS})
+        spider.crawl_id = self.crawl_id
+        self.crawler.stats.set_value("nianbao/crawl_id", self.crawl_id)
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.db is None or self.crawl_id is None:
+            return
+        from archive.catalog import record_crawl_end
+
+        stats = dict(self.crawler.stats.get_stats())
+        stats["portals/summary"] = portal_summary(stats, getattr(spider, "portals", {}))
+        try:
+            record_crawl_end(self.db, self.crawl_id, stats, reason)
+        except Exception as exc:
+            logger.error("%s: cannot record the end of crawl %s: %s", catalog_path(self.crawler.settings),
+                         self.crawl_id, exc)
+        self.db.close()
+        self.db = None

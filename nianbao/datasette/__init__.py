@@ -1,0 +1,1 @@
+"""Datasette configuration for the catalog: metadata, canned queries, templates and a plugin."""

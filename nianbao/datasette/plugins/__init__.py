@@ -1,0 +1,1 @@
+"""Datasette plugins loaded by `nianbao serve` (plugins_dir)."""

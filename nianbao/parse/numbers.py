@@ -1,0 +1,101 @@
+"""A printed table value → number or None (blank/dash), with a warning for every conversion."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# After NFKC: full-width digits, signs and separators are ASCII; the dashes below survive NFKC.
+_DASHES = frozenset({"-", "—", "——", "–", "―", "‐", "−", "/", "\\", "--", "---", "－", "/-", "-/"})
+_NUMBER = re.compile(
+    r"^(?P<sign>[+\-−]|减少|增加|减|增|下降|上升)?"
+    r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<unit>万元|亿元|元|件|个|项|次|条|人次|人|家|份|宗)?$"
+)
+_CHINESE_NUMBER = re.compile(r"^(?P<sign>减少|增加)?(?P<digits>[零〇一二两三四五六七八九十百千万]+)(?P<unit>万元|元|件|个|项|次|条)?$")
+_NEGATIVE = frozenset({"-", "−", "减少", "减", "下降"})
+_NONE_WORDS = {"无": 0, "没有": 0}
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """A printed value: `value` None means a printed blank or dash; `warning` names any conversion."""
+
+    value: int | float | None
+    warning: str | None = None
+
+
+BLANK = Number(None)
+
+
+def _to_number(digits: str) -> int | float:
+    digits = digits.replace(",", "")
+    return float(digits) if "." in digits else int(digits)
+
+
+def _tidy(value: float) -> int | float:
+    rounded = round(value, 6)
+    return int(rounded) if rounded == int(rounded) and abs(rounded) < 1e15 else rounded
+
+
+def _chinese(digits: str) -> int | None:
+    import cn2an  # imported on first use: cn2an is slow to import and rarely needed
+
+    try:
+        return int(cn2an.cn2an(digits.replace("两", "二").replace("〇", "零"), "strict"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_number(text: str | None, *, money: bool = False) -> Number | None:
+    """Read one printed cell.
+
+    Returns None when `text` is not a value at all (a label or prose); `Number(None)` for a blank or
+    a dash; otherwise the number, in 万元 when `money` and the cell carries its own unit.
+    """
+    if text is None:
+        return BLANK
+    norm = _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    if not norm:
+        return BLANK
+    if norm in _DASHES or set(norm) <= {"-", "—", "–", "―", "/"}:
+        return BLANK
+    if norm in _NONE_WORDS:
+        return Number(_NONE_WORDS[norm], f"read {text.strip()!r} as {_NONE_WORDS[norm]}")
+    warning = None
+    match = _NUMBER.match(norm)
+    if match:
+        value: int | float = _to_number(match["digits"])
+        if "," in match["digits"]:
+            warning = f"read {text.strip()!r} as {value}"
+    else:
+        match = _CHINESE_NUMBER.match(norm)
+        if not match:
+            return None
+        chinese = _chinese(match["digits"])
+        if chinese is None:
+            return None
+        value, warning = chinese, f"read Chinese numeral {text.strip()!r} as {chinese}"
+    sign, unit = match["sign"], match["unit"]
+    if sign in _NEGATIVE:
+        value = -value
+        if sign not in ("-", "−"):
+            warning = f"read {text.strip()!r} as {value}"
+    elif sign in ("增加", "增", "上升"):
+        warning = f"read {text.strip()!r} as {value}"
+    if money and unit == "元":
+        value = _tidy(value / 10000)
+        warning = f"converted {text.strip()!r} to {value} 万元"
+    elif money and unit == "亿元":
+        value = _tidy(value * 10000)
+        warning = f"converted {text.strip()!r} to {value} 万元"
+    return Number(value, warning)
+
+
+def is_value(text: str) -> bool:
+    """True when `text` is a printed value (a number, a blank or a dash), not a label."""
+    return parse_number(text) is not None

@@ -1,0 +1,42 @@
+"""Format readers: bytes of one document type → `Layout`. One module per format, imported on demand.
+
+A reader that is missing or fails to import only affects its own format.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from nianbao.parse.layout import Layout
+
+# sniffed kind → reader module
+READERS = {
+    "html": "html",
+    "pdf": "pdf",
+    "docx": "docx",
+    "doc": "doc",
+    "wps": "doc",
+    "ofd": "ofd",
+    "txt": "text",
+    "image": "ocr",
+}
+
+
+class ReaderError(Exception):
+    """A document could not be read: unsupported type, missing reader, or unreadable bytes."""
+
+
+def read(data: bytes, kind: str, source: str | None = None) -> Layout:
+    """Read `data`, a document of sniffed type `kind`, into a Layout.
+
+    `source` (file name or URL) only serves to name the document in warnings and errors.
+    """
+    name = source or f"{kind} document"
+    module_name = READERS.get(kind)
+    if module_name is None:
+        raise ReaderError(f"{name}: no reader for document type {kind!r}")
+    try:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+    except ImportError as exc:
+        raise ReaderError(f"{name}: the {kind} reader is not available ({exc})") from exc
+    return module.read(data, source=name)

@@ -1,0 +1,117 @@
+"""The template's consistency rules over a report's cells; a failed rule is a finding, never an error.
+
+The equations themselves (which cells on each side) are data in the template; this module expands
+and evaluates them. Blank cells count as 0 when summing, and every finding says which were blank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from nianbao.template import Template, load_template
+
+Cells = dict[str, int | float | None]
+SUM_RULES = ("t3.balance", "t3.outcomes_sum", "t3.row_total", "t4.group_total")
+PREVIOUS = "previous:"
+
+
+def _scopes(rule: dict, template: Template, version: str) -> list[tuple[str, dict]]:
+    """(scope label, placeholder values) for each instance of a rule."""
+    over = rule["over"]
+    if over == "t3.column":
+        return [(f"column {c}", {"column": c}) for c in template.t3_columns]
+    if over == "t3.row":
+        return [(f"row {r.key}", {"row": r.key}) for r in template.t3_rows(version)]
+    if over == "t4.group":
+        return [(f"group {g}", {"group": g}) for g in template.t4_groups]
+    raise ValueError(f"template rule {rule['id']}: unknown scope {over!r}")
+
+
+def _expand(terms: list[str], values: dict, template: Template, version: str) -> list[str]:
+    out = []
+    for term in terms:
+        if "{outcome}" in term:
+            out += [term.replace("{outcome}", r.key).format(**values)
+                    for r in template.t3_rows(version) if r.outcome]
+        elif "{applicant}" in term:
+            out += [term.replace("{applicant}", a).format(**values) for a in template.t3_applicants]
+        else:
+            out.append(term.format(**values))
+    return out
+
+
+def _number(value: float) -> int | float:
+    value = round(value, 6)
+    return int(value) if value == int(value) else value
+
+
+def _evaluate(rule: dict, template: Template, version: str, cells: Cells, previous: Cells | None) -> list[dict]:
+    findings = []
+    for scope, values in _scopes(rule, template, version):
+        left = _expand(rule["left"], values, template, version)
+        right = _expand(rule["right"], values, template, version)
+
+        def value_of(key: str) -> int | float | None:
+            if key.startswith(PREVIOUS):
+                return (previous or {}).get(key[len(PREVIOUS):])
+            return cells.get(key)
+
+        left_values = [value_of(k) for k in left]
+        right_values = [value_of(k) for k in right]
+        if all(v is None for v in left_values + right_values):
+            continue  # nothing printed on either side: no evidence either way
+        left_sum = sum(v or 0 for v in left_values)
+        right_sum = sum(v or 0 for v in right_values)
+        if abs(left_sum - right_sum) < 1e-6:
+            continue
+        keys = left + right
+        blanks = [k for k, v in zip(keys, left_values + right_values, strict=True) if v is None]
+        detail = (f"{rule['statement']} — {scope}: {' + '.join(left)} = {_number(left_sum)}, "
+                  f"{' + '.join(right)} = {_number(right_sum)}")
+        if blanks:
+            detail += f" (blank cells counted as 0: {', '.join(blanks)})"
+        findings.append({
+            "rule": rule["id"], "detail": detail,
+            "cells": [k[len(PREVIOUS):] if k.startswith(PREVIOUS) else k for k in keys],
+            "delta": _number(left_sum - right_sum),
+        })
+    return findings
+
+
+def check_cells(cells: Cells, version: str | None, rules: Iterable[str] = SUM_RULES) -> list[dict]:
+    """Findings of the sum rules (`t3.balance`, `t3.outcomes_sum`, `t3.row_total`, `t4.group_total`)."""
+    if version not in ("2019", "2021"):
+        return []
+    template = load_template()
+    findings = []
+    for rule_id in rules:
+        findings += _evaluate(template.rules[rule_id], template, version, cells, None)
+    return findings
+
+
+def check_format_year(version: str | None, year: int | None) -> list[dict]:
+    """`format.year`: the template version must be the one in force for the statistical year."""
+    template = load_template()
+    expected = template.expected_version(year)
+    if version not in ("2019", "2021") or expected is None or expected == version:
+        return []
+    delta = int(version) - int(expected) if expected.isdigit() else 0
+    return [{
+        "rule": "format.year",
+        "detail": f"{template.rules['format.year']['statement']} — the {year} report is printed on the "
+                  f"{version} template; expected {expected}",
+        "cells": [], "delta": delta,
+    }]
+
+
+def check_carry_link(cells: Cells, previous_cells: Cells, version: str | None) -> list[dict]:
+    """`t3.carry_link`: this year's 上年结转 against the same agency's previous-year 结转下年度."""
+    if version not in ("2019", "2021"):
+        return []
+    template = load_template()
+    return _evaluate(template.rules["t3.carry_link"], template, version, cells, previous_cells)
+
+
+def check(cells: Cells, version: str | None, year: int | None) -> list[dict]:
+    """Every single-report rule: the sum rules and `format.year`."""
+    return check_cells(cells, version) + check_format_year(version, year)

@@ -1,0 +1,22 @@
+"""Sample report documents: a report (truth-shaped dict) rendered in every format the portals publish.
+
+A report is a dict shaped like the seeds' truth (`agency, year, format_version, cells`) plus `title`,
+`published` (ISO date) and optional `sections` {overview, proactive, requests, reviews, problems, other}.
+PDF, DOC, scanned-PDF and OFD output need LibreOffice at generation time.
+"""
+
+from nianbao.sample_portals.documents.docx_writer import render_docx
+from nianbao.sample_portals.documents.html_writer import render_html
+from nianbao.sample_portals.documents.ofd_writer import render_ofd
+from nianbao.sample_portals.documents.pdf_writer import render_doc, render_pdf, render_scanned_pdf
+from nianbao.sample_portals.documents.pre2019 import render_pre2019
+
+__all__ = [
+    "render_doc",
+    "render_docx",
+    "render_html",
+    "render_ofd",
+    "render_pdf",
+    "render_pre2019",
+    "render_scanned_pdf",
+]

@@ -1,0 +1,184 @@
+"""What every portal family shares: column entries, the site writer, noise items, report bodies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from html import escape
+from pathlib import Path
+
+# Stands for the attachment file server's base URL (scheme://host:port) in generated pages; the
+# server puts the running address in its place, since ports are only known when it starts.
+FILES_BASE = "__FILES_BASE__"
+
+ATTACHMENT_EXT = {"pdf": "pdf", "pdf-scan": "pdf", "docx": "docx", "doc": "doc", "ofd": "ofd"}
+ATTACHMENT_MIME = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "doc": "application/msword",
+    "ofd": "application/ofd",
+}
+
+
+@dataclass
+class Entry:
+    """One item of a column list, as its list page shows it."""
+
+    title: str
+    date: str  # ISO date shown beside the title
+    href: str  # path on the portal's own host, or FILES_BASE + path
+    kind: str  # report | notice | dead | redirect | disallowed | duplicate
+    report_id: str | None = None
+
+
+class SiteWriter:
+    """Writes one build's files under site/<host>/ and records where each report is published."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.placements: dict[str, list[dict]] = {}
+        self.files: dict[tuple[str, str], bytes] = {}
+
+    def write(self, host: str, path: str, data: bytes | str, encoding: str = "utf-8") -> None:
+        """Queue the bytes of `path` (absolute, on `host`)."""
+        if isinstance(data, str):
+            data = data.encode(encoding)
+        self.files[(host, path)] = data
+
+    def place(self, report_id: str, host: str, path: str, role: str, fmt: str) -> None:
+        """Record that `report_id` is published at host+path as a report_page, detail_page or attachment."""
+        self.placements.setdefault(report_id, []).append(
+            {"host": host, "path": path, "role": role, "format": fmt}
+        )
+
+    def save_manifest(self, family: str, entries: list[Entry], extra: dict | None = None) -> None:
+        """The column's entries, which the server needs for data endpoints and scaled columns."""
+        body = {"family": family, "entries": [asdict(e) for e in entries], **(extra or {})}
+        self.write("_manifest", f"/{family}.json", json.dumps(body, ensure_ascii=False, indent=1))
+
+    def flush(self) -> int:
+        """Write every queued file to disk; returns the number of files."""
+        for (host, path), data in self.files.items():
+            target = self.root / host / path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return len(self.files)
+
+
+def load_manifest(site_root: Path, family: str) -> dict:
+    """A family's column manifest as the build wrote it, with Entry objects."""
+    body = json.loads((site_root / "_manifest" / f"{family}.json").read_text(encoding="utf-8"))
+    body["entries"] = [Entry(**e) for e in body["entries"]]
+    return body
+
+
+def doc_number(key: str, base: int = 3_000_000, span: int = 900_000) -> int:
+    """A stable CMS article id derived from a key (same key, same id in every build)."""
+    return base + int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % span
+
+
+def stamp(key: str, digits: int) -> str:
+    """A stable run of digits derived from a key (for upload file names and the like)."""
+    return str(int(hashlib.sha1(key.encode()).hexdigest(), 16))[:digits]
+
+
+_NOTICE_TITLES = (
+    "关于做好{y}年政府信息公开工作年度报告编制发布工作的通知",
+    "{agency}政府信息公开指南",
+    "{agency}政府信息公开目录",
+    "关于开展{y}年度企业年报公示工作的通知",
+    "{y}年卫生健康统计年报填报说明",
+    "关于个体工商户{y}年度年报公示的提醒",
+    "{agency}{y}年政务公开工作要点",
+    "{agency}{y}年部门决算公开",
+)
+
+
+def notices(agency: str, years: range, seed: int, count: int = 8) -> list[tuple[str, str]]:
+    """Non-report items that share the 年报 column: (title, ISO date)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        y = rng.choice(list(years))
+        title = _NOTICE_TITLES[i % len(_NOTICE_TITLES)].format(y=y, agency=agency)
+        day = date(y, 1, 1) + timedelta(days=rng.randint(20, 330))
+        out.append((title, day.isoformat()))
+    return out
+
+
+def notice_body(title: str, agency: str, day: str) -> str:
+    """The article fragment of a non-report item."""
+    return (
+        '<div class="article-content">'
+        f'<h1 class="title">{escape(title)}</h1>'
+        f'<p style="text-indent:2em">各有关单位：根据工作安排，现将{escape(title)}有关事项通知如下。'
+        "请按照要求认真组织落实，确保按时完成。</p>"
+        f'<p style="text-align:right">{escape(agency)}</p><p style="text-align:right">{escape(day)}</p></div>'
+    )
+
+
+def report_for_writers(report: dict) -> dict:
+    """The dict the document writers take: the truth shape plus title, published, sections, figures, null_text."""
+    keys = ("agency", "year", "format_version", "cells", "title", "published", "sections", "figures", "null_text")
+    return {k: report[k] for k in keys if k in report}
+
+
+def article_html(report: dict) -> str:
+    """The report as the article fragment of a detail page."""
+    from nianbao.sample_portals.documents import render_html, render_pre2019
+
+    data = report_for_writers(report)
+    return render_pre2019(data) if report["format_version"] == "pre2019" else render_html(data)
+
+
+def attachment_bytes(report: dict) -> bytes:
+    """The report rendered in its attachment format (pdf, pdf-scan, docx, doc, ofd)."""
+    from nianbao.sample_portals import documents
+
+    writer = {
+        "pdf": documents.render_pdf,
+        "pdf-scan": documents.render_scanned_pdf,
+        "docx": documents.render_docx,
+        "doc": documents.render_doc,
+        "ofd": documents.render_ofd,
+    }[report["format"]]
+    return writer(report_for_writers(report))
+
+
+def attachment_name(report: dict) -> str:
+    """The file name a person sees for the attachment (the report title plus extension)."""
+    return f"{report['title']}.{ATTACHMENT_EXT[report['format']]}"
+
+
+SYNTHETIC_ID_BASE = 90_000_000
+
+
+def synthetic_notice(i: int, start: date) -> tuple[str, str]:
+    """Title and date of the i-th on-the-fly filler item of a scaled column (newest first)."""
+    topics = ("工作动态", "通知公告", "政策解读", "人事信息", "财政资金", "公示公告", "建议提案办理")
+    day = start - timedelta(days=i // 3)
+    return f"{topics[i % len(topics)]}：第{i + 1}号信息", day.isoformat()
+
+
+@dataclass
+class Reply:
+    """A response a family builds on the fly (data endpoints, scaled list pages, filler items)."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    headers: list[tuple[str, str]] | None = None
+    chunked: bool = False
+
+
+def paginate(entries: list, per_page: int, page: int) -> list:
+    """Entries of 0-based page `page`."""
+    return entries[page * per_page : (page + 1) * per_page]
+
+
+def page_count(total: int, per_page: int) -> int:
+    """Pages needed for `total` entries (at least one, an empty column still has its page)."""
+    return max(1, -(-total // per_page))

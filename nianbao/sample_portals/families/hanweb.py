@@ -1,0 +1,257 @@
+"""(b) A Hanweb (大汉)-style portal: `col/colNNNN/index.html` carries its first records as XML in a
+`<script type="text/xml"><datastore>` block; further records come from
+`/module/web/jpage/dataproxy.jsp?startrecord=&endrecord=&perpage=` (POST form or GET query, col,
+webid, columnid, unitid…), sent with chunked transfer. Details at `/art/Y/M/D/art_COL_ID.html`,
+attachments through `downfile.jsp` on the file host with an RFC 5987 Content-Disposition.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html import escape
+from urllib.parse import quote
+
+from nianbao.sample_portals.families.common import (
+    ATTACHMENT_EXT,
+    FILES_BASE,
+    SYNTHETIC_ID_BASE,
+    Entry,
+    Reply,
+    SiteWriter,
+    article_html,
+    attachment_bytes,
+    attachment_name,
+    doc_number,
+    notice_body,
+    notices,
+    stamp,
+    synthetic_notice,
+)
+
+FAMILY = "hanweb"
+SITE_NAME = "海阳市卫生健康局"
+COLUMN_ID = 1229
+UNIT_ID = 4567
+WEB_ID = 1
+PER_PAGE = 5
+GROUP_SIZE = 3  # pages of records embedded in the column page
+COLUMN = f"/col/col{COLUMN_ID}/index.html"
+PROXY = "/module/web/jpage/dataproxy.jsp"
+DOWNLOAD = "/module/download/downfile.jsp"
+
+
+def _chrome(title: str, body: str) -> str:
+    return f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml">
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
+<title>{escape(title)}</title>
+<meta name="SiteName" content="{SITE_NAME}" />
+<script type="text/javascript" src="/module/jslib/jquery/jquery.js"></script>
+</head>
+<body>
+<div class="top"><span class="sitename">{SITE_NAME}</span></div>
+<div class="nav"><a href="/index.html">首页</a><a href="/col/col1001/index.html">政府信息公开</a>
+<a href="/col/col1002/index.html">新闻中心</a><a href="/col/col1003/index.html">公众参与</a></div>
+<div class="container">
+{body}
+</div>
+<div class="bottom">{SITE_NAME}主办　技术支持：大汉网络</div>
+</body>
+</html>
+"""
+
+
+def _detail_path(key: str, day: str, number: int | None = None) -> str:
+    d = date.fromisoformat(day)
+    return f"/art/{d.year}/{d.month}/{d.day}/art_{COLUMN_ID}_{number or doc_number(key)}.html"
+
+
+def _detail_page(title: str, day: str, article: str, attachment: str = "") -> str:
+    body = f"""<div class="bt-position">您当前的位置：<a href="/index.html">首页</a> &gt;
+<a href="/col/col1001/index.html">政府信息公开</a> &gt; <a href="{COLUMN}">政府信息公开年报</a></div>
+<table class="xxgk_table" width="100%" border="1" cellspacing="0">
+<tr><td>索引号：</td><td>113706870041234567/{day[:4]}-{stamp(title, 5)}</td><td>主题分类：</td><td>其他</td></tr>
+<tr><td>发布机构：</td><td>{SITE_NAME}</td><td>成文日期：</td><td>{day}</td></tr>
+<tr><td>名称：</td><td colspan="3">{escape(title)}</td></tr>
+<tr><td>文号：</td><td></td><td>发布日期：</td><td>{day}</td></tr>
+</table>
+<div class="article-title">{escape(title)}</div>
+<div id="zoom">
+{article}
+</div>
+{attachment}"""
+    return _chrome(f"{title}", body)
+
+
+def record_html(entry: Entry) -> str:
+    """One record as the CMS stores it inside CDATA."""
+    return (
+        f'<li><a href="{escape(entry.href)}" target="_blank" title="{escape(entry.title)}">'
+        f"{escape(entry.title)}</a><span class=\"bt-data-time\">{entry.date}</span></li>"
+    )
+
+
+def _proxy_query() -> str:
+    return (
+        f"appid=1&webid={WEB_ID}&path=/&columnid={COLUMN_ID}&unitid={UNIT_ID}"
+        f"&webname={quote(SITE_NAME)}&permissiontype=0"
+    )
+
+
+def column_page(entries: list[Entry]) -> str:
+    """The column page: the first GROUP_SIZE pages of records embedded, the rest behind the proxy."""
+    first = entries[: PER_PAGE * GROUP_SIZE]
+    records = "\n".join(f"<record><![CDATA[\n{record_html(e)}\n]]></record>" for e in first)
+    body = f"""<div class="bt-position">您当前的位置：<a href="/index.html">首页</a> &gt;
+<a href="/col/col1001/index.html">政府信息公开</a> &gt; 政府信息公开年报</div>
+<div class="lanmu">政府信息公开年报</div>
+<div id="{UNIT_ID}"><script type="text/xml"><datastore>
+<nextgroup><![CDATA[<a href="{PROXY}?page=1&{_proxy_query()}"></a>]]></nextgroup>
+<recordset>
+{records}
+</recordset>
+</datastore></script></div>
+<script language="javascript" src="/module/web/jpage/jpage.js"></script>
+<script type="text/javascript">
+$(document).ready(function(){{
+  $('#{UNIT_ID}').jpage({{
+    dataStore: '#{UNIT_ID}', totalRecord: {len(entries)}, perPage: {PER_PAGE}, groupSize: {GROUP_SIZE},
+    proxyUrl: '{PROXY}', ajaxParam: {{col: 1, appid: 1, webid: {WEB_ID}, path: '/', columnid: {COLUMN_ID},
+      sourceContentType: 1, unitid: {UNIT_ID}, webname: '{SITE_NAME}', permissiontype: 0}},
+    barPosition: 'bottom', showMode: 'full'
+  }});
+}});
+</script>"""
+    return _chrome(f"政府信息公开年报 {SITE_NAME}", body)
+
+
+def proxy_xml(entries: list[Entry], start: int, end: int, per_page: int) -> str:
+    """The data endpoint's answer: records start..end (1-based, inclusive) in CDATA."""
+    chosen = entries[max(0, start - 1) : max(0, end)]
+    records = "\n".join(f"<record><![CDATA[\n{record_html(e)}\n]]></record>" for e in chosen)
+    pages = max(1, -(-len(entries) // max(1, per_page)))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<datastore>\n'
+        f"<totalrecord>{len(entries)}</totalrecord>\n<totalpage>{pages}</totalpage>\n"
+        f"<recordset>\n{records}\n</recordset>\n</datastore>\n"
+    )
+
+
+def _static_pages(writer: SiteWriter) -> None:
+    home = """<div class="focus">健康海阳</div>
+<ul class="links"><li><a href="/col/col1001/index.html">政府信息公开</a></li>
+<li><a href="/col/col1003/index.html">公众参与</a></li></ul>"""
+    writer.write(FAMILY, "/index.html", _chrome(SITE_NAME, home))
+    xxgk = f"""<div class="xxgk-left"><ul>
+<li><a href="/col/col1011/index.html">政府信息公开指南</a></li>
+<li><a href="/col/col1012/index.html">政府信息公开制度</a></li>
+<li><a href="/col/col1013/index.html">法定主动公开内容</a></li>
+<li><a href="{COLUMN}">政府信息公开年报</a></li>
+<li><a href="/col/col1014/index.html">统计年报</a></li>
+</ul></div>"""
+    writer.write(FAMILY, "/col/col1001/index.html", _chrome(f"政府信息公开 {SITE_NAME}", xxgk))
+    for col, name in ((1002, "新闻中心"), (1003, "公众参与"), (1011, "政府信息公开指南"),
+                      (1012, "政府信息公开制度"), (1013, "法定主动公开内容"), (1014, "统计年报")):
+        writer.write(FAMILY, f"/col/col{col}/index.html", _chrome(name, f"<h3>{name}</h3><p>暂无信息。</p>"))
+    writer.write(FAMILY, "/module/web/jpage/jpage.js", "/* jpage: paging through dataproxy.jsp */\n")
+    writer.write(FAMILY, "/module/jslib/jquery/jquery.js", "/* jQuery placeholder */\n")
+    writer.write(FAMILY, "/robots.txt", "User-agent: *\nDisallow: /module/jslib/\n")
+
+
+def build(reports: list[dict], writer: SiteWriter) -> None:
+    """Write the Hanweb portal, its attachments on the file host, and its manifest."""
+    _static_pages(writer)
+    entries: list[Entry] = []
+    downloads: dict[str, dict] = {}
+    slow, flaky = [], []
+    for r in reports:
+        day = r["published"]
+        path = _detail_path(r["id"], day)
+        if r["format"] == "html":
+            writer.write(FAMILY, path, _detail_page(r["title"], day, article_html(r)))
+            writer.place(r["id"], FAMILY, path, "report_page", "html")
+        else:
+            d = date.fromisoformat(day)
+            stored = f"{d:%y%m%d}{stamp(r['id'], 10)}.{ATTACHMENT_EXT[r['format']]}"
+            file_path = f"/hywjj/downfile/{stored}"
+            writer.write("files", file_path, attachment_bytes(r))
+            downloads[stored] = {"path": file_path, "name": attachment_name(r)}
+            url = f"{DOWNLOAD}?classid=0&filename={stored}"
+            link = (
+                '<div class="fj">附件：<a href="' + FILES_BASE + escape(url) + '" target="_blank">'
+                f"{escape(attachment_name(r))}</a></div>"
+            )
+            intro = f"<p>《{escape(r['title'])}》全文见附件。</p>"
+            writer.write(FAMILY, path, _detail_page(r["title"], day, intro, link))
+            writer.place(r["id"], FAMILY, path, "detail_page", "html")
+            writer.place(r["id"], "files", url, "attachment", r["format"])
+        if r["year"] == 2016:
+            slow.append(path)
+        if r["year"] == 2020:
+            flaky.append(path)
+        entries.append(Entry(r["title"], day, path, "report", r["id"]))
+    for title, day in notices(SITE_NAME, range(2014, 2025), seed=22, count=7):
+        path = _detail_path(title, day)
+        writer.write(FAMILY, path, _detail_page(title, day, notice_body(title, SITE_NAME, day)))
+        entries.append(Entry(title, day, path, "notice"))
+    entries.sort(key=lambda e: e.date, reverse=True)
+    writer.write(FAMILY, COLUMN, column_page(entries))
+    writer.save_manifest(
+        FAMILY,
+        entries,
+        {
+            "downloads": downloads,
+            "slow": slow,
+            "flaky": flaky,
+            "cookies": [COLUMN],
+            "column": COLUMN,
+            "home": "/index.html",
+        },
+    )
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+_SYNTHETIC_RE = re.compile(rf"^/art/(\d+)/(\d+)/(\d+)/art_{COLUMN_ID}_(\d+)\.html$")
+
+
+class Dynamic:
+    """The data endpoint, and with a scale the column grown with filler items."""
+
+    def __init__(self, manifest: dict, scale: int):
+        self.scale = scale
+        self.entries: list[Entry] = list(manifest["entries"])
+        self.start = date.fromisoformat(self.entries[0].date)
+        if scale:
+            for i in range(scale):
+                title, day = synthetic_notice(i, self.start)
+                self.entries.append(Entry(title, day, _detail_path("", day, SYNTHETIC_ID_BASE + i), "notice"))
+            self.entries.sort(key=lambda e: e.date, reverse=True)
+
+    def handle(self, method: str, path: str, query: dict, form: dict) -> Reply | None:
+        """dataproxy.jsp (GET or POST), and the scaled column page and filler items."""
+        if path == PROXY:
+            params = {**query, **form}
+            if str(params.get("columnid", "")) != str(COLUMN_ID):
+                return Reply(400, "参数错误：columnid".encode(), "text/plain; charset=utf-8")
+            per_page = _int(params.get("perpage"), PER_PAGE)
+            start = _int(params.get("startrecord"), 1)
+            end = _int(params.get("endrecord"), start + per_page * GROUP_SIZE - 1)
+            xml = proxy_xml(self.entries, start, end, per_page)
+            return Reply(200, xml.encode("utf-8"), "text/xml;charset=UTF-8", chunked=True)
+        if not self.scale:
+            return None
+        if path == COLUMN:
+            return Reply(200, column_page(self.entries).encode("utf-8"))
+        m = _SYNTHETIC_RE.match(path)
+        if m and int(m.group(4)) >= SYNTHETIC_ID_BASE and int(m.group(4)) - SYNTHETIC_ID_BASE < self.scale:
+            title, day = synthetic_notice(int(m.group(4)) - SYNTHETIC_ID_BASE, self.start)
+            return Reply(200, _detail_page(title, day, notice_body(title, SITE_NAME, day)).encode("utf-8"))
+        return None

@@ -1,0 +1,1 @@
+/* jpage: paging through dataproxy.jsp */

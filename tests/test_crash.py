@@ -1,0 +1,69 @@
+"""A crawl killed with SIGKILL while writing: the next start repairs and closes its `.open` file, and
+every WARC file then passes `warcio check`."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from warc_support import ROOT, crawl_portals, read_warcs
+
+from nianbao.sample_portals.server import SamplePortals
+
+WARCIO = str(Path(sys.executable).parent / "warcio")
+
+
+def test_sigkill_mid_crawl_then_restart_leaves_valid_warcs(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    warc_dir = data / "warc"
+    with SamplePortals(registry_path=tmp_path / "portals.csv") as portals:
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={portals.registry}",
+               "-s", f"DATA_DIR={data}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+               "-s", "TELNETCONSOLE_ENABLED=0"]
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        killed_file = None
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and proc.poll() is None:
+                open_files = list(warc_dir.glob("*.warc.gz.open")) if warc_dir.is_dir() else []
+                # well into the crawl: past the warcinfo and the first pages
+                if open_files and open_files[0].stat().st_size > 20_000:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    killed_file = open_files[0]
+                    killed_size = killed_file.stat().st_size
+                    break
+                time.sleep(0.005)
+        finally:
+            if proc.poll() is None and killed_file is None:
+                proc.kill()
+            proc.wait(timeout=30)
+        assert killed_file is not None, "the crawl finished before it could be killed"
+        assert proc.returncode == -signal.SIGKILL
+        assert killed_file.exists()  # left behind, still .open
+
+        restart = crawl_portals(portals.registry, data, "-a", "only=sample-gbk")
+    assert restart.returncode == 0, restart.stderr[-3000:]
+    repaired = re.search(rf"{re.escape(killed_file.name)}: repaired leftover WARC file: kept (\d+) records "
+                         rf"\((\d+) bytes\), lost (\d+) bytes", restart.stderr)
+    assert repaired, restart.stderr[-3000:]
+    kept_records, kept_bytes, lost_bytes = map(int, repaired.groups())
+    print(f"killed at {killed_size} bytes: kept {kept_records} records, {kept_bytes} bytes; lost {lost_bytes}")
+    assert kept_records >= 3 and kept_bytes + lost_bytes >= killed_size
+    assert not list(warc_dir.glob("*.open"))
+    closed = warc_dir / killed_file.name.removesuffix(".open")
+    assert closed.exists()
+    files = sorted(warc_dir.glob("*.warc.gz"))
+    assert len(files) == 2
+    check = subprocess.run([WARCIO, "check", *map(str, files)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout[-2000:]
+    # the repaired file holds whole exchanges only, and is indexed like any other
+    records = [r for r in read_warcs(warc_dir) if r.file == closed.name]
+    assert records[0].type == "warcinfo"
+    mains = {r.h("WARC-Record-ID") for r in records if r.type in ("response", "revisit")}
+    assert mains and mains == {r.h("WARC-Concurrent-To") for r in records if r.type == "request"}
+    assert (data / "indexes" / (closed.name.removesuffix(".warc.gz") + ".cdxj")).exists()

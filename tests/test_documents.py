@@ -1,0 +1,159 @@
+"""The sample-document writers render the national template as real reports print it, in every format."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import lxml.html
+import pdfplumber
+import pytest
+from lxml import etree
+
+from nianbao.parse.sniff import sniff
+from nianbao.sample_portals import documents
+from nianbao.sample_portals.documents.blocks import expand_grid, table3
+
+TRUTH_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "truth"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice generates PDF/DOC samples")
+
+
+def _truth(name: str) -> dict:
+    path = TRUTH_DIR / name
+    if not path.exists():
+        pytest.skip(f"seed truth {path} is absent")
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report["published"] = f"{report['year'] + 1}-01-20"
+    return report
+
+
+@pytest.fixture(scope="session")
+def report_2021() -> dict:
+    return _truth("004_27e045282ad3fd6c.json")  # has null cells, printed as dashes
+
+
+@pytest.fixture(scope="session")
+def report_2019() -> dict:
+    return _truth("002_8489967cbdc1945e.json")
+
+
+def _html_tables(fragment: str) -> list:
+    return lxml.html.fragment_fromstring(fragment, create_parent="div").findall(".//table")
+
+
+def test_html_tables_carry_the_template_merges(report_2021):
+    fragment = documents.render_html(report_2021)
+    t2, t3, t4 = _html_tables(fragment)
+    corner = t3.find(".//td")
+    assert (corner.get("rowspan"), corner.get("colspan")) == ("3", "3")
+    assert corner.text_content().startswith("（本列数据的勾稽关系为")
+    results = [td for td in t3.iter("td") if td.text_content() == "三、本年度办理结果"]
+    assert results[0].get("rowspan") == "22"  # 2021: (一)…(七) with three 其他处理 items
+    other = [td for td in t3.iter("td") if td.text_content() == "（六）其他处理"]
+    assert other[0].get("rowspan") == "3"
+    assert len(t2.findall(".//tr")) == 14
+    # null cells print as a dash, printed zeros as 0
+    value_row = t4.findall(".//tr")[-1]
+    assert [td.text_content() for td in value_row][:5] == ["—"] * 5
+    assert "391.49" in fragment
+
+
+def test_html_2019_template_rows_and_columns(report_2019):
+    fragment = documents.render_html(report_2019)
+    t2, t3, _ = _html_tables(fragment)
+    labels = [tr[0].text_content() for tr in t2.findall(".//tr")]
+    assert "其他对外管理服务事项" in labels and "政府集中采购" in labels and "行政规范性文件" not in labels
+    assert "本年新制作数量" in t2.text_content()
+    other = [td for td in t3.iter("td") if td.text_content() == "（六）其他处理"]
+    assert other[0].get("colspan") == "2" and other[0].get("rowspan") is None
+    assert [td for td in t3.iter("td") if td.text_content() == "三、本年度办理结果"][0].get("rowspan") == "20"
+
+
+def test_table3_grid_is_rectangular(report_2021, report_2019):
+    for report, rows in ((report_2021, 3 + 2 + 22 + 1), (report_2019, 3 + 2 + 20 + 1)):
+        grid = expand_grid(table3(report))
+        assert len(grid) == rows
+        assert all(len(row) == 10 for row in grid)
+
+
+def test_docx_has_merged_cells_and_repeating_header(report_2021):
+    data = documents.render_docx(report_2021)
+    assert sniff(data) == "docx"
+    assert data == documents.render_docx(report_2021), "the same report must give the same bytes"
+    body = etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml"))
+    t3 = body.findall(f".//{W}tbl")[1]
+    rows = t3.findall(f"{W}tr")
+    assert len(rows) == 28
+    assert [r.find(f"{W}trPr/{W}tblHeader") is not None for r in rows[:4]] == [True, True, True, False]
+    first = rows[0].find(f"{W}tc/{W}tcPr")
+    assert first.find(f"{W}gridSpan").get(f"{W}val") == "3"
+    assert first.find(f"{W}vMerge").get(f"{W}val") == "restart"
+    continued = rows[1].find(f"{W}tc/{W}tcPr/{W}vMerge")
+    assert continued is not None and continued.get(f"{W}val") in (None, "continue")
+
+
+@needs_soffice
+def test_pdf_table3_crosses_a_page_with_its_header_repeated(report_2021):
+    data = documents.render_pdf(report_2021)
+    assert sniff(data) == "pdf"
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        texts = [page.extract_text() or "" for page in pdf.pages]
+    header_pages = [i for i, text in enumerate(texts) if "本列数据的勾稽关系" in text]
+    assert len(header_pages) == 2 and header_pages[1] == header_pages[0] + 1
+    assert "（七）总计" in texts[header_pages[1]]
+    assert "一、本年新收政府信息公开申请数量" in texts[header_pages[0]]
+
+
+@needs_soffice
+def test_scanned_pdf_has_no_text_layer(report_2019):
+    data = documents.render_scanned_pdf(report_2019)
+    assert sniff(data) == "pdf"
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.pages) >= 2
+        for page in pdf.pages:
+            assert page.chars == []
+            assert len(page.images) == 1
+            # about 150 dpi: an A4 page is about 1240 pixels wide
+            assert 1100 < page.images[0]["srcsize"][0] < 1400
+
+
+@needs_soffice
+def test_ofd_is_a_valid_package(report_2019):
+    data = documents.render_ofd(report_2019)
+    assert sniff(data) == "ofd"
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    ofd = etree.fromstring(archive.read("OFD.xml"))
+    ns = {"ofd": "http://www.ofdspec.org/2016"}
+    assert ofd.findtext("ofd:DocBody/ofd:DocRoot", namespaces=ns) == "Doc_0/Document.xml"
+    document = etree.fromstring(archive.read("Doc_0/Document.xml"))
+    pages = document.findall("ofd:Pages/ofd:Page", namespaces=ns)
+    assert len(pages) >= 2
+    content = etree.fromstring(archive.read("Doc_0/" + pages[0].get("BaseLoc")))
+    texts = ["".join(t.itertext()) for t in content.iterfind(".//ofd:TextCode", namespaces=ns)]
+    assert any("鹤岗市卫健委" in t for t in texts)
+    assert content.find(".//ofd:TextObject", namespaces=ns).get("Boundary").count(" ") == 3
+
+
+@needs_soffice
+def test_doc_is_legacy_word(report_2021, tmp_path):
+    data = documents.render_doc(report_2021)
+    assert data.startswith(b"\xd0\xcf\x11\xe0") and sniff(data) == "doc"
+    if shutil.which("antiword"):
+        path = tmp_path / "report.doc"
+        path.write_bytes(data)
+        text = subprocess.run(["antiword", str(path)], capture_output=True, check=True).stdout.decode()
+        assert "哈尔滨市卫生健康委员会2023年政府信息公开工作年度报告" in text
+
+
+def test_pre2019_is_free_text(report_2019):
+    report = {"agency": "某县民政局", "year": 2015, "figures": {"proactive": 321, "requests": 7}}
+    fragment = documents.render_pre2019(report)
+    assert "<table" not in fragment
+    root = lxml.html.fragment_fromstring(fragment)
+    assert root.findtext(".//h1") == "某县民政局2015年政府信息公开工作年度报告"
+    assert "共主动公开政府信息321条" in root.text_content()

@@ -1,0 +1,230 @@
+"""Layout → cells on small layouts that each show one way real reports print their tables."""
+
+from __future__ import annotations
+
+from nianbao.parse import parse_layout
+from nianbao.parse.layout import Layout
+from nianbao.parse.mapper import map_layout
+
+T3_LABELS_2021 = [
+    ("new_received", ["一、本年新收政府信息公开申请数量"]),
+    ("carried_over", ["二、上年结转政府信息公开申请数量"]),
+    ("granted", ["三、本年度办理结果", "（一）予以公开"]),
+    ("partially_granted", ["", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"]),
+    ("withheld.state_secret", ["", "（三）不予公开", "1.属于国家秘密"]),
+    ("withheld.prohibited_by_law", ["", "", "2.其他法律行政法规禁止公开"]),
+    ("withheld.security_stability", ["", "", "3.危及“三安全一稳定”"]),
+    ("withheld.third_party_rights", ["", "", "4.保护第三方合法权益"]),
+    ("withheld.internal_affairs", ["", "", "5.属于三类内部事务信息"]),
+    ("withheld.deliberative", ["", "", "6.属于四类过程性信息"]),
+    ("withheld.enforcement_files", ["", "", "7.属于行政执法案卷"]),
+    ("withheld.administrative_query", ["", "", "8.属于行政查询事项"]),
+    ("unable.not_held", ["", "（四）无法提供", "1.本机关不掌握相关政府信息"]),
+    ("unable.needs_compilation", ["", "", "2.没有现成信息需要另行制作"]),
+    ("unable.unclear_after_correction", ["", "", "3.补正后申请内容仍不明确"]),
+    ("not_processed.complaint", ["", "（五）不予处理", "1.信访举报投诉类申请"]),
+    ("not_processed.duplicate", ["", "", "2.重复申请"]),
+    ("not_processed.publication", ["", "", "3.要求提供公开出版物"]),
+    ("not_processed.excessive", ["", "", "4.无正当理由大量反复申请"]),
+    ("not_processed.confirmation", ["", "", "5.要求行政机关确认或重新出具已获取信息"]),
+    ("other_handling.no_correction", ["", "（六）其他处理", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"]),
+    ("other_handling.fee_unpaid", ["", "", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"]),
+    ("other_handling.other", ["", "", "3.其他"]),
+    ("total_processed", ["", "（七）总计"]),
+    ("carried_forward", ["四、结转下年度继续办理"]),
+]
+T3_HEADER = [
+    ["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "", "", "申请人情况", "", "", "", "", "", ""],
+    ["", "", "", "自然人", "法人或其他组织", "", "", "", "", "总计"],
+    ["", "", "", "", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", ""],
+]
+T2_2021 = [
+    ["二、主动公开政府信息情况"],
+    ["第二十条第（一）项"], ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+    ["规章", "0", "1", "2"], ["行政规范性文件", "3", "4", "5"],
+    ["第二十条第（五）项"], ["信息内容", "本年处理决定数量"], ["行政许可", "5,137"],
+    ["第二十条第（六）项"], ["信息内容", "本年处理决定数量"], ["行政处罚", "13"], ["行政强制", "—"],
+    ["第二十条第（八）项"], ["信息内容", "本年收费金额（单位：万元）"], ["行政事业性收费", "251000元"],
+]
+T4_HEADER = [
+    ["行政复议", "", "", "", "", "行政诉讼"],
+    ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "未经复议直接起诉", "", "", "", "", "复议后起诉"],
+    ["", "", "", "", "", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计",
+     "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"],
+]
+T4_VALUES = ["1", "0", "0", "0", "1", "0", "1", "0", "1", "2", "", "", "", "", ""]
+
+# natural_person counts per row: 3 new + 1 carried = 2 granted + 1 not_held + 1 forward
+NATURAL = {"new_received": 3, "carried_over": 1, "granted": 2, "unable.not_held": 1, "total_processed": 3,
+           "carried_forward": 1}
+
+
+def row_values(key: str) -> list[str]:
+    n = NATURAL.get(key, 0)
+    return [str(n), "0", "0", "0", "0", "0", str(n)]
+
+
+def t3_lines(labels=T3_LABELS_2021) -> list[list[str]]:
+    return [label + row_values(key) for key, label in labels]
+
+
+def report(t3=None, t2=None, t4=None, title="某某区卫生健康局2022年政府信息公开工作年度报告") -> Layout:
+    lines = [[title], ["一、总体情况"], ["本年度我局认真贯彻落实《条例》，做好政府信息公开工作。"]]
+    lines += T2_2021 if t2 is None else t2
+    lines += [["三、收到和处理政府信息公开申请情况"]] + T3_HEADER + (t3_lines() if t3 is None else t3)
+    lines += [["四、政府信息公开行政复议、行政诉讼情况"]] + (T4_HEADER + [T4_VALUES] if t4 is None else t4)
+    lines += [["五、存在的主要问题及改进情况"], ["政策解读形式还不够丰富。"], ["六、其他需要报告的事项"], ["无。"]]
+    return Layout(lines=lines, kind="html")
+
+
+def assert_t3_consistent(cells: dict) -> None:
+    for key, _ in T3_LABELS_2021:
+        assert cells[f"t3.{key}.natural_person"] == NATURAL.get(key, 0), key
+        assert cells[f"t3.{key}.total"] == NATURAL.get(key, 0), key
+        assert cells[f"t3.{key}.other_org"] == 0, key
+
+
+def test_clean_table_maps_every_cell() -> None:
+    mapped = map_layout(report())
+    assert mapped.version == "2021"
+    assert mapped.tables_found == ["t2", "t3", "t4"]
+    assert_t3_consistent(mapped.cells)
+    assert mapped.cells["t2.normative_documents.in_force"] == 5
+    assert mapped.cells["t2.licensing.decisions"] == 5137
+    assert mapped.cells["t2.coercion.decisions"] is None
+    assert mapped.cells["t2.fees.amount"] == 25.1
+    assert any("25.1 万元" in w for w in mapped.warnings)
+    assert mapped.cells["t4.litigation_direct.total"] == 2
+    assert mapped.cells["t4.litigation_after_review.total"] is None
+
+
+def test_tab_runs_with_trailing_tabs_and_leading_merge_cells() -> None:
+    t3 = [label + [""] + row_values(key) + [""] for key, label in T3_LABELS_2021]
+    assert_t3_consistent(map_layout(report(t3=t3)).cells)
+
+
+def test_one_value_per_line() -> None:
+    t3 = []
+    for key, label in T3_LABELS_2021:
+        t3.append([c for c in label if c])
+        t3 += [[v] for v in row_values(key)]
+    t4 = [[c] for line in T4_HEADER for c in line if c] + [[v] for v in ["0"] * 14 + ["3"]]
+    mapped = map_layout(report(t3=t3, t4=t4))
+    assert_t3_consistent(mapped.cells)
+    assert mapped.cells["t4.litigation_after_review.total"] == 3
+    assert mapped.cells["t4.review.upheld"] == 0
+
+
+def test_label_split_over_two_lines() -> None:
+    t3 = t3_lines()
+    t3[3] = ["（二）部分公开（区分处理的，只计这"]
+    t3.insert(4, ["一情形，不计其他情形）"] + row_values("partially_granted"))
+    t3[5] = ["（三）不予公开1.属于国家", ""]
+    t3.insert(6, ["秘密"] + row_values("withheld.state_secret"))
+    mapped = map_layout(report(t3=t3))
+    assert_t3_consistent(mapped.cells)
+    assert not [w for w in mapped.warnings if "not recognised" in w]
+
+
+def test_label_fused_with_group_label() -> None:
+    t3 = [["".join(label)] + row_values(key) for key, label in T3_LABELS_2021]
+    assert_t3_consistent(map_layout(report(t3=t3)).cells)
+
+
+def test_truncated_labels() -> None:
+    labels = dict(T3_LABELS_2021)
+    labels["not_processed.excessive"] = ["", "", "4. 无正当理由大量反复申"]
+    labels["not_processed.confirmation"] = ["", "", "5.要求行政机关确认或重新出"]
+    labels["other_handling.fee_unpaid"] = ["", "", "2.申请人逾期未按收费通知要求缴纳费"]
+    labels["unable.needs_compilation"] = ["", "", "2.没有现成信息需"]
+    mapped = map_layout(report(t3=t3_lines(list(labels.items()))))
+    assert_t3_consistent(mapped.cells)
+
+
+def test_results_group_label_printed_below_its_rows() -> None:
+    labels = dict(T3_LABELS_2021)
+    labels["granted"] = ["（一）予以公开"]
+    labels["unable.not_held"] = ["三、本年度办理结果", "（四）无法提供", "1.本机关不掌握相关政府信息"]
+    assert_t3_consistent(map_layout(report(t3=t3_lines(list(labels.items())))).cells)
+
+
+def test_lost_cell_inferred_when_row_total_settles_it() -> None:
+    t3 = t3_lines()
+    t3[5] = ["", "", "2.其他法律行政法规禁止公开", "0", "0", "0", "0", "0", "0"]  # six zeros: the lost one is 0
+    t3[12] = ["", "（四）无法提供", "1.本机关不掌握相关政府信息", "1", "0", "0", "0", "0", "1"]
+    mapped = map_layout(report(t3=t3))
+    assert_t3_consistent(mapped.cells)
+    assert sum("inferred the lost cell" in w for w in mapped.warnings) == 1
+    assert sum("column totals agree" in w for w in mapped.warnings) == 1
+
+
+def test_lost_cell_left_blank_when_nothing_settles_it() -> None:
+    t3 = t3_lines()
+    # 2 + 1 with a total of 4: the lost cell is 1, but it could sit in any of five columns.
+    t3[2] = ["三、本年度办理结果", "（一）予以公开", "2", "1", "0", "0", "0", "4"]
+    mapped = map_layout(report(t3=t3))
+    cells = mapped.cells
+    assert cells["t3.granted.total"] == 4
+    assert cells["t3.granted.research_institution"] is None
+    assert any("予以公开" in w and "left blank" in w for w in mapped.warnings)
+
+
+def test_header_repeated_after_page_break() -> None:
+    t3 = t3_lines()
+    t3 = t3[:10] + [["- 2 -"]] + T3_HEADER + t3[10:]
+    mapped = map_layout(report(t3=t3))
+    assert_t3_consistent(mapped.cells)
+    assert not [w for w in mapped.warnings if "not recognised" in w or "twice" in w]
+
+
+def test_two_reports_in_one_file_keep_the_first() -> None:
+    first = report()
+    second_t3 = [label + ["9", "0", "0", "0", "0", "0", "9"] for _, label in T3_LABELS_2021]
+    second = report(t3=second_t3, t4=T4_HEADER + [["9"] * 15], title="某某区卫生健康局所属单位2022年政府信息公开工作年度报告")
+    both = Layout(lines=first.lines + second.lines, kind="html")
+    mapped = map_layout(both)
+    assert_t3_consistent(mapped.cells)
+    assert mapped.cells["t4.review.upheld"] == 1
+    assert any("second table 3" in w for w in mapped.warnings)
+    parsed = parse_layout(both, "both.html")
+    assert parsed.agency == "某某区卫生健康局"
+    assert "政策解读形式" in parsed.sections["problems"]
+    assert "某某区卫生健康局所属单位" not in parsed.sections["other"]
+
+
+def test_table4_header_over_several_lines_and_values_on_one() -> None:
+    t4 = [["行政复议"], ["行政诉讼"], ["结果维持", "结果纠正"], ["其他结果", "尚未审结", "总计"],
+          ["未经复议直接起诉"], ["复议后起诉"], ["结果", "维持"], ["结果纠正"],
+          ["", "1", "2", "0", "0", "3", "", "", "", "", "", "1", "0", "0", "0", "1"]]
+    cells = map_layout(report(t4=t4)).cells
+    assert [cells[f"t4.review.{c}"] for c in ("upheld", "corrected", "other", "pending", "total")] == [1, 2, 0, 0, 3]
+    assert cells["t4.litigation_direct.total"] is None
+    assert cells["t4.litigation_after_review.upheld"] == 1
+
+
+def test_2019_template_detected_from_headers_and_year_mismatch_flagged() -> None:
+    t2 = [["第二十条第（一）项"], ["信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"],
+          ["规章", "0", "0", "0"], ["规范性文件", "1", "1", "7"],
+          ["第二十条第（五）项"], ["信息内容", "上一年项目数量", "本年增/减", "处理决定数量"],
+          ["行政许可", "19", "减少3", "207"], ["其他对外管理服务事项", "0", "0", "0"],
+          ["第二十条第（九）项"], ["信息内容", "采购项目数量", "采购总金额"], ["政府集中采购", "2", "35.5万元"]]
+    labels = [(k, v) for k, v in T3_LABELS_2021 if not k.startswith("other_handling")]
+    labels.insert(-2, ("other_handling", ["", "（六）其他处理"]))
+    parsed = parse_layout(report(t2=t2, t3=t3_lines(labels)), "x.html")
+    assert parsed.format_version == "2019"
+    assert parsed.year == 2022
+    assert "format.year" in {f["rule"] for f in parsed.findings}
+    assert parsed.cells["t2.licensing.change"] == -3
+    assert parsed.cells["t2.procurement.amount"] == 35.5
+    assert parsed.cells["t3.other_handling.total"] == 0
+    assert parsed.cells["t3.new_received.total"] == 3
+    assert "t3.other_handling.fee_unpaid.total" not in parsed.cells
+
+
+def test_no_template_tables_before_2019_is_pre2019_without_cells() -> None:
+    layout = Layout(lines=[["某某市卫生局2012年政府信息公开工作年度报告"], ["一、概述"], ["2012年，我局…"]], kind="html")
+    parsed = parse_layout(layout, "old.html")
+    assert parsed.format_version == "pre2019"
+    assert parsed.year == 2012
+    assert parsed.cells == {}
+    assert parsed.findings == []

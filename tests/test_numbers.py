@@ -1,0 +1,45 @@
+"""Printed table values → numbers: digits, blanks and dashes, units, signs, Chinese numerals."""
+
+from __future__ import annotations
+
+import pytest
+
+from nianbao.parse.numbers import is_value, parse_number
+
+
+@pytest.mark.parametrize(("printed", "expected"), [
+    ("0", 0), ("17426", 17426), ("０", 0), ("１２３", 123), (" 0 ", 0), ("1,234", 1234), ("1，234", 1234),
+    ("391.49", 391.49), ("-3", -3), ("－3", -3), ("减少3", -3), ("增加3", 3), ("+2", 2), ("12件", 12),
+    ("三", 3), ("十二", 12), ("零", 0),
+])
+def test_numbers(printed: str, expected: float) -> None:
+    number = parse_number(printed)
+    assert number is not None and number.value == expected
+    assert type(number.value) is type(expected)
+
+
+@pytest.mark.parametrize("printed", ["", "  ", "—", "——", "-", "/", "－", "―", "--"])
+def test_blanks_and_dashes_are_none_not_zero(printed: str) -> None:
+    number = parse_number(printed)
+    assert number is not None and number.value is None
+
+
+@pytest.mark.parametrize("printed", ["行政许可", "3. 其他", "结果维持", "2022年", "第二十条第（五）项", "50%"])
+def test_labels_are_not_values(printed: str) -> None:
+    assert parse_number(printed) is None
+    assert not is_value(printed)
+
+
+@pytest.mark.parametrize(("printed", "wan"), [("251000元", 25.1), ("391.49万元", 391.49), ("1.2亿元", 12000),
+                                              ("391.49", 391.49), ("2,510,000元", 251)])
+def test_money_is_stored_in_wan_yuan(printed: str, wan: float) -> None:
+    number = parse_number(printed, money=True)
+    assert number.value == pytest.approx(wan)
+
+
+def test_conversions_are_warned() -> None:
+    assert "25.1 万元" in parse_number("251000元", money=True).warning
+    assert parse_number("减少3").warning
+    assert "Chinese numeral" in parse_number("三").warning
+    assert parse_number("7").warning is None
+    assert parse_number("391.49万元", money=True).warning is None

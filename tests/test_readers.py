@@ -1,0 +1,278 @@
+"""Format readers: sniff the bytes, read them into a Layout, and find every template row in it.
+
+Every document is rendered from the seeds' hand-read truth by the sample-document writers, read back
+by the reader its sniffed type selects, and checked row by row and cell by cell.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from nianbao.parse.mapper import map_layout
+from nianbao.parse.readers import doc as doc_reader
+from nianbao.parse.readers import html as html_reader
+from nianbao.parse.readers import ofd as ofd_reader
+from nianbao.parse.readers import pdf as pdf_reader
+from nianbao.parse.readers import read
+from nianbao.parse.sniff import sniff
+from nianbao.sample_portals import documents
+from nianbao.sample_portals.documents.blocks import Table, expand_grid, report_blocks
+
+TRUTH_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "truth"
+SEEDS = sorted(p.name for p in TRUTH_DIR.glob("*.json"))
+REPORT_2021 = "001_da36df42beafad44.json"
+REPORT_2019 = "002_8489967cbdc1945e.json"
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice generates PDF/DOC samples")
+
+
+def _truth(name: str) -> dict:
+    path = TRUTH_DIR / name
+    if not path.exists():
+        pytest.skip(f"seed truth {path} is absent")
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report["published"] = f"{report['year'] + 1}-01-20"
+    return report
+
+
+def _expected_rows(report: dict) -> list[tuple[list[str], set[int]]]:
+    """Every template table row as the layout must hold it: merged cells' text first, "" where covered.
+
+    With each row come the positions of cells merged down several rows: a paged format may print
+    such a group label in any of its rows (on the next page when the group crosses one).
+    """
+    rows = []
+    for block in report_blocks(report):
+        if isinstance(block, Table):
+            grid = expand_grid(block)
+            tall = [(r, c) for r, row in enumerate(grid) for c, cell in enumerate(row) if cell and cell.rowspan > 1]
+            for r, row in enumerate(grid):
+                movable = {c for (r0, c) in tall if r0 <= r < r0 + grid[r0][c].rowspan}
+                rows.append(([cell.text if cell else "" for cell in row], movable))
+    return rows
+
+
+def _assert_rows_in_order(layout, report: dict) -> None:
+    lines = layout.lines
+    position = 0
+    for row, movable in _expected_rows(report):
+        fixed = [i for i in range(len(row)) if i not in movable]
+        for index in range(position, len(lines)):
+            line = lines[index]
+            if len(line) == len(row) and all(line[i] == row[i] for i in fixed):
+                position = index + 1
+                break
+        else:
+            pytest.fail(f"{layout.kind}: row {row} not found in order after line {position}")
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> dict[tuple[str, str], bytes]:
+    """The test documents, generated once: (format, seed) → bytes."""
+    out: dict[tuple[str, str], bytes] = {}
+    for name in SEEDS:
+        report = _truth(name)
+        out[("html", name)] = documents.render_html(report).encode("utf-8")
+        out[("docx", name)] = documents.render_docx(report)
+    if shutil.which("soffice"):
+        for name in (REPORT_2021, REPORT_2019):
+            out[("pdf", name)] = documents.render_pdf(_truth(name))
+        out[("doc", REPORT_2021)] = documents.render_doc(_truth(REPORT_2021))
+        out[("ofd", REPORT_2019)] = documents.render_ofd(_truth(REPORT_2019))
+        out[("scan", REPORT_2019)] = documents.render_scanned_pdf(_truth(REPORT_2019))
+    folder = tmp_path_factory.mktemp("documents")
+    for (fmt, name), data in out.items():
+        (folder / f"{Path(name).stem}.{fmt}").write_bytes(data)
+    return out
+
+
+TEXT_CASES = [("html", n) for n in SEEDS] + [("docx", n) for n in SEEDS] + [
+    pytest.param("pdf", REPORT_2021, marks=needs_soffice),
+    pytest.param("pdf", REPORT_2019, marks=needs_soffice),
+    pytest.param("doc", REPORT_2021, marks=needs_soffice),
+    pytest.param("ofd", REPORT_2019, marks=needs_soffice),
+]
+SNIFFED = {"html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc", "ofd": "ofd", "scan": "pdf"}
+KIND = {"html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc", "ofd": "ofd", "scan": "pdf-scan"}
+
+
+@pytest.mark.parametrize(("fmt", "seed"), TEXT_CASES)
+def test_round_trip_keeps_every_table_row(rendered, fmt, seed, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data = rendered[(fmt, seed)]
+    kind = sniff(data)
+    assert kind == SNIFFED[fmt]
+    layout = read(data, kind, source=f"{seed}.{fmt}")
+    assert layout.kind == KIND[fmt]
+    report = _truth(seed)
+    _assert_rows_in_order(layout, report)
+    assert layout.lines[0] == [f"{report['agency']}{report['year']}年政府信息公开工作年度报告"] or fmt == "html"
+    mapped = map_layout(layout)
+    assert mapped.version == report["format_version"]
+    assert mapped.cells == report["cells"]
+
+
+@pytest.fixture(scope="session")
+def scan_layout(rendered):
+    """The scanned report read once: OCR is by far the slowest reader."""
+    data = rendered[("scan", REPORT_2019)]
+    assert sniff(data) == "pdf"
+    return read(data, "pdf", source="scan.pdf")
+
+
+@needs_soffice
+def test_scanned_pdf_is_read_by_ocr(scan_layout):
+    layout = scan_layout
+    report = _truth(REPORT_2019)
+    assert layout.kind == "pdf-scan"
+    assert any("OCR" in w for w in layout.warnings)
+    # every row's values exactly, its label up to OCR slips (a lost 、 or character)
+    position = 0
+    for row, movable in _expected_rows(report):
+        values = [c for c in row if c and c[0].isdigit()]
+        if not values:
+            continue
+        label = "".join(c for i, c in enumerate(row) if c and not c[0].isdigit() and i not in movable)
+        for index in range(position, len(layout.lines)):
+            line = layout.lines[index]
+            printed = "".join(c for c in line if c and not c[0].isdigit())
+            if [c for c in line if c and c[0].isdigit()] == values and (
+                difflib.SequenceMatcher(None, label, printed).ratio() > 0.7
+            ):
+                position = index + 1
+                break
+        else:
+            pytest.fail(f"OCR: row {row} not found after line {position}: {layout.lines[position:position + 3]}")
+    assert map_layout(layout).cells == report["cells"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "seed"),
+    [("html", REPORT_2021), ("docx", REPORT_2019)]
+    + [pytest.param(f, s, marks=needs_soffice) for f, s in [("pdf", REPORT_2021), ("doc", REPORT_2021),
+                                                            ("ofd", REPORT_2019)]],
+)
+def test_parse_bytes_returns_the_truth(rendered, fmt, seed, tmp_path, monkeypatch):
+    parse = pytest.importorskip("nianbao.parse")
+    if not hasattr(parse, "parse_bytes"):
+        pytest.skip("nianbao.parse.parse_bytes is not available")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    report = _truth(seed)
+    parsed = parse.parse_bytes(rendered[(fmt, seed)], f"{seed}.{fmt}")
+    assert parsed.format_version == report["format_version"]
+    assert parsed.cells == report["cells"]
+    assert parsed.year == report["year"]
+
+
+# ---------------------------------------------------------------- sniffing
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "pdf"),
+        (b"\xef\xbb\xbf<!DOCTYPE html><html><body>\xe5\xb9\xb4\xe6\x8a\xa5</body></html>", "html"),
+        ("<html><head><meta charset=gb2312></head><body>年报</body></html>".encode("gb18030"), "html"),
+        ("\ufeff<html><body>年报</body></html>".encode("utf-16-le"), "html"),
+        (b"  \r\n<!-- cms -->\n<div class='x'>\xc4\xea\xb1\xa8</div>", "html"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image"),
+        (b"GIF89a\x01\x00", "image"),
+        (b"II*\x00\x08\x00\x00\x00", "image"),
+        ("一、总体情况\n\t规章\t0\t0\n".encode("gb18030"), "txt"),
+        ("一、总体情况\n".encode(), "txt"),
+        (b"\x00\x01\x02\x03\x04binary", "unknown"),
+        (b"", "unknown"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100 + "WordDocument".encode("utf-16-le"), "doc"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le") + "WpsCustomData".encode("utf-16-le"),
+            "wps",
+        ),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "Workbook".encode("utf-16-le"), "unknown"),
+    ],
+)
+def test_sniff_from_magic_bytes(data, kind):
+    assert sniff(data) == kind
+
+
+def _zip(names: list[str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<x/>")
+    return out.getvalue()
+
+
+def test_sniff_zip_family():
+    assert sniff(_zip(["[Content_Types].xml", "word/document.xml"])) == "docx"
+    assert sniff(_zip(["OFD.xml", "Doc_0/Document.xml"])) == "ofd"
+    assert sniff(_zip(["report.pdf"])) == "zip"
+    assert sniff(b"PK\x03\x04 truncated") == "zip"
+
+
+# ---------------------------------------------------------------- HTML specifics
+
+
+def test_html_charsets_chrome_and_metadata_table():
+    page = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+        "<title>朱镕基路街道2021年政府信息公开工作年度报告</title><style>p{}</style></head><body>"
+        "<nav>首页 | 政务公开</nav><script>var x='规章';</script>"
+        "<table class='meta'><tr><td>索引号：</td><td>11230100/2022-00012</td><td>发布机构：</td><td>街道办</td></tr>"
+        "<tr><td>发文日期：</td><td colspan='3'>2022-01-20</td></tr></table>"
+        "<div class='content'><p>一、总体情况</p><p>本年度&nbsp;共<span>12</span><span>3</span>件。</p>"
+        "<table><tr><td rowspan='2'>信息<br>内容</td><td colspan='2'>数量</td></tr><tr><td>1</td><td>2</td></tr></table>"
+        "</div></body></html>"
+    )
+    # 镕 is outside GB2312: a page declared gb2312 must still decode (as gb18030)
+    layout = html_reader.read(page.encode("gb18030"), source="http://127.0.0.1/a.html")
+    assert layout.lines[0] == ["朱镕基路街道2021年政府信息公开工作年度报告"]
+    assert ["索引号：", "11230100/2022-00012", "发布机构：", "街道办"] in layout.lines
+    assert ["发文日期：", "2022-01-20", "", ""] in layout.lines
+    assert ["本年度 共123件。"] in layout.lines
+    assert layout.lines[-2:] == [["信息内容", "数量", ""], ["", "1", "2"]]
+    assert not any("首页" in c or "var x" in c for line in layout.lines for c in line)
+
+
+def test_html_without_declaration_is_detected():
+    text = "<html><body><p>" + "哈尔滨市卫生健康委员会政府信息公开工作年度报告。" * 5 + "</p></body></html>"
+    layout = html_reader.read(text.encode("gb18030"))
+    assert layout.lines[0][0].startswith("哈尔滨市卫生健康委员会")
+
+
+def test_html_image_sources_are_listed():
+    page = b"<html><body><img src='/logo.png'><div><img src='t3.png' alt='table'></div></body></html>"
+    assert html_reader.image_sources(page) == ["/logo.png", "t3.png"]
+
+
+# ---------------------------------------------------------------- clear errors
+
+
+def test_bad_input_errors_name_the_document(tmp_path, monkeypatch):
+    with pytest.raises(pdf_reader.PdfReadError, match="bad.pdf"):
+        pdf_reader.read(b"%PDF-1.4 garbage", source="bad.pdf")
+    with pytest.raises(ofd_reader.OfdReadError, match="bad.ofd"):
+        ofd_reader.read(b"PK\x03\x04 not a zip", source="bad.ofd")
+    with pytest.raises(ofd_reader.OfdReadError, match="OFD.xml"):
+        ofd_reader.read(_zip(["Doc_0/Document.xml"]), source="x.ofd")
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither antiword nor soffice
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(doc_reader.DocReadError, match=r"old\.doc.*antiword.*LibreOffice"):
+        doc_reader.read(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 fake", source="old.doc")
+
+
+@needs_soffice
+def test_doc_conversion_is_cached_by_digest(rendered, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data = rendered[("doc", REPORT_2021)]
+    first = doc_reader.read(data)
+    cached = list((tmp_path / "nianbao" / "doc").iterdir())
+    assert cached, "the conversion is stored under $XDG_CACHE_HOME/nianbao/doc"
+    monkeypatch.setenv("PATH", str(tmp_path))  # the tools are gone: only the cache can answer
+    assert doc_reader.read(data).lines == first.lines

@@ -1,0 +1,105 @@
+"""Consistency rules over cells: each rule fails exactly when its equation does, blanks count as 0."""
+
+from __future__ import annotations
+
+import pytest
+
+from nianbao.parse.rules import check, check_carry_link, check_cells, check_format_year
+from nianbao.template import cell_keys
+
+
+def consistent_2021() -> dict:
+    """A consistent 2021 report: 5 natural-person requests, 2 carried over, all granted, 1 carried forward."""
+    cells = dict.fromkeys(cell_keys("2021"), 0)
+    for row, n in {"new_received": 5, "carried_over": 2, "granted": 6, "total_processed": 6,
+                   "carried_forward": 1}.items():
+        cells[f"t3.{row}.natural_person"] = n
+        cells[f"t3.{row}.total"] = n
+    cells.update({"t4.review.upheld": 1, "t4.review.total": 1})
+    return cells
+
+
+def rules_of(findings: list[dict]) -> set[str]:
+    return {f["rule"] for f in findings}
+
+
+def test_consistent_report_has_no_findings() -> None:
+    assert check(consistent_2021(), "2021", 2022) == []
+
+
+def test_balance_fails_per_column_with_delta() -> None:
+    cells = consistent_2021()
+    cells["t3.carried_forward.natural_person"] = 3
+    cells["t3.carried_forward.total"] = 3
+    findings = [f for f in check_cells(cells, "2021") if f["rule"] == "t3.balance"]
+    assert [f["delta"] for f in findings] == [-2, -2]
+    assert "t3.carried_forward.natural_person" in findings[0]["cells"]
+    assert "column natural_person" in findings[0]["detail"]
+
+
+def test_outcomes_sum_covers_every_outcome_row_of_the_version() -> None:
+    cells = consistent_2021()
+    cells["t3.other_handling.fee_unpaid.natural_person"] = 1
+    cells["t3.other_handling.fee_unpaid.total"] = 1
+    findings = check_cells(cells, "2021")
+    assert rules_of(findings) == {"t3.outcomes_sum"}
+    assert all(f["delta"] == -1 for f in findings)
+    assert len(check_cells(cells, "2019")) == 0  # the 2019 template has no such row
+
+
+def test_row_total() -> None:
+    cells = consistent_2021()
+    cells["t3.new_received.commercial_enterprise"] = 2
+    findings = [f for f in check_cells(cells, "2021") if f["rule"] == "t3.row_total"]
+    assert len(findings) == 1
+    assert findings[0]["delta"] == -2 and "row new_received" in findings[0]["detail"]
+
+
+def test_group_total_counts_blanks_as_zero_and_says_so() -> None:
+    cells = consistent_2021()
+    for column in ("upheld", "corrected", "other", "pending"):
+        cells[f"t4.litigation_after_review.{column}"] = None
+    cells["t4.litigation_after_review.total"] = 1
+    findings = check_cells(cells, "2021")
+    assert rules_of(findings) == {"t4.group_total"}
+    assert findings[0]["delta"] == 1
+    assert "blank cells counted as 0" in findings[0]["detail"]
+
+
+def test_all_blank_equation_is_no_evidence() -> None:
+    cells = dict.fromkeys(cell_keys("2021"))
+    assert check_cells(cells, "2021") == []
+
+
+@pytest.mark.parametrize(("version", "year", "fails"), [
+    ("2019", 2019, False), ("2019", 2020, False), ("2019", 2021, True), ("2021", 2020, True),
+    ("2021", 2024, False), ("pre2019", 2012, False), ("2021", None, False),
+])
+def test_format_year(version: str, year: int | None, fails: bool) -> None:
+    findings = check_format_year(version, year)
+    assert bool(findings) == fails
+    if fails:
+        assert findings[0]["rule"] == "format.year" and str(year) in findings[0]["detail"]
+
+
+def test_carry_link_against_previous_year() -> None:
+    this_year = consistent_2021()
+    previous = consistent_2021()
+    previous["t3.carried_forward.natural_person"] = 2
+    previous["t3.carried_forward.total"] = 2
+    assert check_carry_link(this_year, previous, "2021") == []
+    previous["t3.carried_forward.total"] = 4
+    findings = check_carry_link(this_year, previous, "2021")
+    assert [f["rule"] for f in findings] == ["t3.carry_link"]
+    assert findings[0]["delta"] == -2
+    assert findings[0]["cells"] == ["t3.carried_over.total", "t3.carried_forward.total"]
+
+
+def test_cell_labels_cover_both_versions_in_chinese() -> None:
+    from nianbao.template import cell_labels
+
+    labels = cell_labels()
+    assert set(cell_keys("2021")) <= set(labels) and set(cell_keys("2019")) <= set(labels)
+    assert labels["t3.not_processed.excessive.natural_person"] == "4.无正当理由大量反复申请 · 自然人"
+    assert labels["t4.litigation_direct.total"] == "行政诉讼·未经复议直接起诉 · 总计"
+    assert labels["t2.procurement.amount"] == "政府集中采购 · 采购总金额"
