@@ -28,6 +28,8 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Response
 
+from archive.catalog import open_catalog, record_capture
+from archive.cdxj import update_indexes
 from archive.warc import (
     ORIGINAL_HEADER_PREFIX,
     PROFILE_IDENTICAL_PAYLOAD,
@@ -124,8 +126,6 @@ class ExchangeArchive:
 
     def _open_catalog(self) -> Any:
         try:
-            from archive.catalog import open_catalog
-
             return open_catalog(self.data_dir / "catalog.db")
         except Exception as exc:  # the archive is still written without a catalog
             logger.error("%s: catalog unavailable, WARC captures are not listed: %s",
@@ -138,8 +138,6 @@ class ExchangeArchive:
     def _record(self, capture: dict) -> None:
         if self.db is None:
             return
-        from archive.catalog import record_capture
-
         capture.setdefault("crawl_id", self._current_crawl_id())
         try:
             record_capture(self.db, capture)
@@ -148,8 +146,8 @@ class ExchangeArchive:
                          capture.get("record_id"), exc)
 
     def _warcinfo_written(self, info: WrittenRecord) -> None:
-        self._inc("warc/files")
-        self._inc("warc/records")
+        self.count("warc/files")
+        self.count("warc/records")
         self._record({
             "url": None, "timestamp": info.headers.get("WARC-Date"), "warc_type": "warcinfo",
             "record_id": info.record_id, "warc_file": info.warc_file, "offset": info.offset,
@@ -189,9 +187,10 @@ class ExchangeArchive:
             return _Original(row[6], row[7] or url, row[8], row[3], row[4])
         return _Original(*row[:5])
 
-    def _inc(self, key: str, count: int = 1) -> None:
+    def count(self, key: str, by: int = 1) -> None:
+        """Add to a crawl stat (the `warc/*` counters of the closing stats)."""
         if self.stats is not None:
-            self.stats.inc_value(key, count)
+            self.stats.inc_value(key, by)
 
     # -- writing
 
@@ -246,13 +245,13 @@ class ExchangeArchive:
             self._by_digest.setdefault(digest, _Original(main_id, ex.url, date, digest, sha256))
         if 200 <= ex.status < 300 and not ex.truncated:
             self._by_url[ex.url] = revisit_of or _Original(main_id, ex.url, date, digest, sha256)
-        self._inc("warc/records", 2)
-        self._inc("warc/requests")
-        self._inc(f"warc/{kind}s")
+        self.count("warc/records", 2)
+        self.count("warc/requests")
+        self.count(f"warc/{kind}s")
         if profile:
-            self._inc(f"warc/revisits/{profile}")
+            self.count(f"warc/revisits/{profile}")
         if ex.truncated:
-            self._inc("warc/truncated")
+            self.count("warc/truncated")
         return Archived(main_id, kind, date, sha256, digest, written)
 
     def archive_document(self, warc_type: str, url: str, body: bytes, content_type: str,
@@ -275,8 +274,8 @@ class ExchangeArchive:
             "revisit_of": None, "refers_to_uri": refers_to_uri if refers_to else None,
             "refers_to_date": refers_to.date if refers_to else None, "portal_id": portal_id,
         })
-        self._inc("warc/records")
-        self._inc(f"warc/{warc_type}s")
+        self.count("warc/records")
+        self.count(f"warc/{warc_type}s")
         return Archived(record_id, warc_type, date, sha256, digest, written)
 
     def close(self) -> list[str]:
@@ -359,7 +358,7 @@ class BrowserCapture:
                 response_headers=headers, body=body, portal_id=self.portal_id,
             )
             self.archived[response.url] = self.archive.archive(exchange)
-            self.archive._inc("warc/browser_exchanges")
+            self.archive.count("warc/browser_exchanges")
         except Exception as exc:
             logger.error("%s: cannot archive browser exchange: %s", getattr(response, "url", "?"), exc)
 
@@ -418,8 +417,6 @@ class WarcCaptureMiddleware:
             return
         closed = self.archive.close()
         self.archive = None
-        from archive.cdxj import update_indexes
-
         try:
             indexed = update_indexes(self.data_dir)
             self.crawler.stats.set_value("warc/indexed_files", len(indexed))

@@ -251,12 +251,13 @@ class RepairResult:
     lost_bytes: int
 
 
-def _complete_members(fh: io.BufferedReader) -> list[tuple[int, int, str]]:
-    """(offset, end, WARC-Type) of each complete gzip member from the start, up to the first broken one."""
+def complete_members(fh: io.BufferedReader, start: int = 0) -> list[tuple[int, int, str]]:
+    """(offset, end, WARC-Type) of each complete gzip member from start (a member's offset), up to the
+    first broken one."""
     members: list[tuple[int, int, str]] = []
-    offset = 0
+    offset = start
     buf = b""  # compressed bytes read but not yet consumed
-    fh.seek(0)
+    fh.seek(start)
     while True:
         inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
         head = b""
@@ -300,7 +301,7 @@ def repair_open_file(path: str | Path) -> RepairResult:
     path = Path(path)
     size = path.stat().st_size
     with open(path, "rb") as fh:
-        members = _complete_members(fh)
+        members = complete_members(fh)
     # Responses are written before their request; a trailing response lost its pair.
     while members and members[-1][2] in ("response", "revisit") and len(members) > 1:
         members.pop()

@@ -40,12 +40,17 @@ def repair_encoding(response: Response) -> Response:
     return response.replace(encoding=encoding)
 
 
+def looks_like_html(body: bytes) -> bool:
+    """True when the first bytes are an HTML document's."""
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<head" in head
+
+
 def as_html(response: Response) -> Response:
     """A non-text response whose bytes are HTML (a mislabelled Content-Type) as an HtmlResponse."""
     if isinstance(response, TextResponse):
         return response
-    head = response.body[:1024].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")) or b"<head" in head:
+    if looks_like_html(response.body):
         encoding = _clean_decoding(response.body) or "gb18030"
         return HtmlResponse(response.url, status=response.status, headers=response.headers,
                             body=response.body, encoding=encoding, request=response.request)

@@ -55,7 +55,13 @@ def _format_summary(summary: dict) -> str:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from nianbao.refresh import refresh
 
-    return refresh(data_dir(args.data), portals=args.portals, only=args.only)
+    settings = {}
+    for pair in args.set or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set takes KEY=VALUE, not {pair!r}")
+        settings[key] = value
+    return refresh(data_dir(args.data), portals=args.portals, only=args.only, settings=settings)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -108,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--portals", default=None, help="registry CSV (default: portals.csv)")
     p.add_argument("--only", default=None, help="comma-separated portal ids")
     p.add_argument("--data", default=None)
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="a Scrapy setting for the crawl")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("serve", help="Datasette over the catalog")

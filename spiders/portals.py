@@ -29,7 +29,7 @@ from crawler import classify
 from crawler.adapters import Entry, PageRequest, select_adapter
 from crawler.adapters.base import absolute, clean_text, iso_date, link_title
 from crawler.adapters.jsrendered import LOAD_MORE_TEXTS
-from crawler.charset import as_html, filename_from_disposition, repair_encoding
+from crawler.charset import as_html, filename_from_disposition, looks_like_html, repair_encoding
 from crawler.items import DocumentItem
 from crawler.journal import JOURNAL_FILE, CrawlJournal, journal_key, replay, serialise
 from crawler.registry import Portal, RegistryFileError, load_registry
@@ -42,16 +42,21 @@ ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".ofd", ".zip", ".rar"
                          ".et", ".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".bmp", ".txt", ".rtf")
 _DOWNLOAD_HREF = re.compile(r"download|downfile|getfile|attach|fileid=|filename=|/upload/|/uploadfile/", re.I)
 _HTML_TYPES = (b"text/html", b"application/xhtml")
+_SCRIPT_REDIRECT = re.compile(r"""(?:location\.href|window\.location|location)\s*=\s*['"]([^'"]+)['"]|"""
+                              r"""location\.replace\(\s*['"]([^'"]+)['"]""")
 MAX_DISCOVERY_HOPS = 3
+MAX_DISCOVERY_RENDERS = 2
 # below this much running text a report page with attachments only introduces them
 REPORT_TEXT_MIN = 600
 
 # clicks every visible "load more" control until there is none left (bounded)
-LOAD_MORE_SCRIPT = """async (texts) => {
+LOAD_MORE_SCRIPT = r"""async (texts) => {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   for (let round = 0; round < 60; round++) {
+    // controls only: a link with a real href would navigate away from the list
     const controls = [...document.querySelectorAll('a, button, span, div')].filter((el) =>
       el.offsetParent !== null && el.children.length === 0 &&
+      !/^(https?:|\/|\.)/.test(el.getAttribute('href') || '') &&
       texts.some((t) => (el.textContent || '').trim().toLowerCase() === t));
     if (!controls.length) break;
     controls[0].click();
@@ -64,8 +69,8 @@ _LABELS = {
     "publisher": r"发\s*布\s*机\s*构|发文机关|发布单位|发布机关|信息来源|来\s*源",
     "published": r"发布日期|发布时间|发文日期|成文日期|公开日期|生成日期",
 }
-# a label at the start of a text or after a space, its value after the colon up to the next gap
-_LABEL_PATTERNS = {key: re.compile(rf"(?:^|\s)(?:{labels})\s*[:：]\s*(.*?)(?:\s{{2,}}|$)")
+# a label at the start of a text or after a space, its value after the colon
+_LABEL_PATTERNS = {key: re.compile(rf"(?:^|\s)(?:{labels})\s*[:：]\s*(.*)$")
                    for key, labels in _LABELS.items()}
 _ANY_LABEL = re.compile("|".join(f"(?:{labels})" for labels in _LABELS.values()))
 
@@ -92,6 +97,7 @@ class PortalsSpider(scrapy.Spider):
         self.only = only
         self.portals: dict[str, Portal] = {}
         self.blocked_portals: set[str] = set()
+        self._discovery_renders: dict[str, int] = {}
         self.journal: CrawlJournal | None = None
         self.crawl_id: int | None = None
 
@@ -148,7 +154,11 @@ class PortalsSpider(scrapy.Spider):
         """Run a callback to its end, journal what it produced, then hand that on."""
         produced = list(outputs)
         if self.journal is not None and response.request is not None:
-            self.journal.record(journal_key(self, response.request), response.url, serialise(self, produced))
+            recorded = serialise(self, produced)
+            self.journal.record(journal_key(self, response.request), response.url, recorded)
+            # the listed address that redirected here is done too
+            for url in response.meta.get("redirect_urls", []):
+                self.journal.record(journal_key(self, scrapy.Request(url)), url, recorded)
         yield from replay(self, self.journal, produced)
 
     def _portal(self, response: Response) -> Portal | None:
@@ -220,13 +230,27 @@ class PortalsSpider(scrapy.Spider):
             return
         if columns:
             return
-        if adapter.needs_browser(response, entries):
+        if adapter.needs_browser(response, entries) and self._discovery_renders.get(portal.id, 0) < MAX_DISCOVERY_RENDERS:
+            # portal pages often carry some list script; a browser only for the first few
+            self._discovery_renders[portal.id] = self._discovery_renders.get(portal.id, 0) + 1
             yield self._rendered_again(response, portal, self.parse_entry)
             return
         hops = response.meta.get("hops", 0)
-        if hops < MAX_DISCOVERY_HOPS:
-            for url in sections:
-                yield self._request(url, self.parse_entry, portal, response.url, hops=hops + 1)
+        if hops >= MAX_DISCOVERY_HOPS:
+            return
+        if not sections:
+            # a shell page: frames, or a script that sends the browser on (location.href = …)
+            sections = [u for u in self._frames_and_script_redirects(response) if same_site(u, portal.url)]
+        for url in sections:
+            yield self._request(url, self.parse_entry, portal, response.url, hops=hops + 1)
+
+    @staticmethod
+    def _frames_and_script_redirects(response: Response) -> list[str]:
+        targets = response.xpath("//frame/@src | //iframe/@src").getall()
+        for script in response.xpath("//script[not(@src)]/text()").getall():
+            targets += [m.group(1) or m.group(2) for m in _SCRIPT_REDIRECT.finditer(script)]
+        urls = [absolute(response.url, t) for t in targets]
+        return [u for u in dict.fromkeys(urls) if u and u != response.url]
 
     def _rendered_again(self, response: Response, portal: Portal, callback) -> scrapy.Request:
         meta = {"portal_id": portal.id, "referer_url": response.meta.get("referer_url"),
@@ -362,10 +386,13 @@ class PortalsSpider(scrapy.Spider):
 
     @staticmethod
     def _is_html(response: Response) -> bool:
-        ctype = (response.headers.get("Content-Type") or b"").lower()
+        """An HTML page (declared, or sniffed when the server declares nothing useful), not a file."""
+        ctype = (response.headers.get("Content-Type") or b"").split(b";")[0].strip().lower()
         if any(t in ctype for t in _HTML_TYPES):
             return True
-        return isinstance(as_html(response), TextResponse) and not ctype.startswith((b"application/", b"image/"))
+        if ctype and ctype not in (b"application/octet-stream", b"binary/octet-stream", b"text/plain"):
+            return False
+        return looks_like_html(response.body)
 
     @staticmethod
     def _text_length(response: Response) -> int:

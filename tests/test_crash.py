@@ -13,6 +13,7 @@ from pathlib import Path
 
 from warc_support import ROOT, crawl_portals, read_warcs
 
+from archive.warc import complete_members
 from nianbao.sample_portals.server import SamplePortals
 
 WARCIO = str(Path(sys.executable).parent / "warcio")
@@ -26,18 +27,29 @@ def test_sigkill_mid_crawl_then_restart_leaves_valid_warcs(tmp_path: Path) -> No
                "-s", f"DATA_DIR={data}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
                "-s", "TELNETCONSOLE_ENABLED=0"]
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        killed_file = None
+        killed_file, killed_mid_record, samples, boundary = None, False, 0, 0
         try:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and proc.poll() is None:
                 open_files = list(warc_dir.glob("*.warc.gz.open")) if warc_dir.is_dir() else []
-                # well into the crawl: past the warcinfo and the first pages
-                if open_files and open_files[0].stat().st_size > 20_000:
+                if not open_files or open_files[0].stat().st_size <= max(boundary, 20_000):
+                    time.sleep(0.001)
+                    continue
+                # Freeze the crawl and look: kill it once it is caught half-way through writing a record
+                # (the sample portals' larger PDFs take a while); failing that, wherever it is.
+                os.kill(proc.pid, signal.SIGSTOP)
+                time.sleep(0.002)
+                size = open_files[0].stat().st_size
+                with open(open_files[0], "rb") as fh:
+                    members = complete_members(fh, boundary)
+                boundary = members[-1][1] if members else boundary
+                samples += 1
+                killed_mid_record = boundary < size
+                if killed_mid_record or samples >= 2000:
                     os.kill(proc.pid, signal.SIGKILL)
-                    killed_file = open_files[0]
-                    killed_size = killed_file.stat().st_size
+                    killed_file, killed_size = open_files[0], size
                     break
-                time.sleep(0.005)
+                os.kill(proc.pid, signal.SIGCONT)
         finally:
             if proc.poll() is None and killed_file is None:
                 proc.kill()
@@ -52,8 +64,9 @@ def test_sigkill_mid_crawl_then_restart_leaves_valid_warcs(tmp_path: Path) -> No
                          rf"\((\d+) bytes\), lost (\d+) bytes", restart.stderr)
     assert repaired, restart.stderr[-3000:]
     kept_records, kept_bytes, lost_bytes = map(int, repaired.groups())
-    print(f"killed at {killed_size} bytes: kept {kept_records} records, {kept_bytes} bytes; lost {lost_bytes}")
-    assert kept_records >= 3 and kept_bytes + lost_bytes >= killed_size
+    print(f"samples {samples}, mid-record {killed_mid_record}: killed at {killed_size} bytes: kept {kept_records} records, {kept_bytes} bytes; lost {lost_bytes}")
+    assert killed_mid_record, f"never caught half-way through a record in {samples} looks"
+    assert kept_records >= 3 and lost_bytes > 0 and kept_bytes + lost_bytes >= killed_size
     assert not list(warc_dir.glob("*.open"))
     closed = warc_dir / killed_file.name.removesuffix(".open")
     assert closed.exists()

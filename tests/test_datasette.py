@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from catalog_builders import CAPTURED_AT, build_truth_catalog, load_seeds, truth_report
+from catalog_builders import CAPTURED_AT, build_truth_catalog, truth_report
 
 from archive import catalog
 from nianbao.serve import build_datasette, build_metadata
@@ -152,9 +152,20 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def nianbao_serve(tmp_path_factory):
-    """`nianbao serve` on a populated catalog, in its own process; yields (base URL, seeds)."""
-    data_dir = tmp_path_factory.mktemp("browser")
-    seeds = build_truth_catalog(data_dir)
+    """`nianbao serve` in its own process; yields (base URL, data dir, truths).
+
+    The catalog is the seeds' unless NIANBAO_BROWSER_DATA names the DATA_DIR of a crawled and parsed
+    sample-portal archive, whose ground truth is then the sample portals' own.
+    """
+    given = os.environ.get("NIANBAO_BROWSER_DATA")
+    if given:
+        from nianbao.sample_portals.truth import load_truth
+
+        data_dir = Path(given)
+        truths = [t for t in load_truth() if t.get("expected", True)]
+    else:
+        data_dir = tmp_path_factory.mktemp("browser")
+        truths = [s.truth for s in build_truth_catalog(data_dir)]
     port = _free_port()
     cli = Path(sys.executable).with_name("nianbao")
     proc = subprocess.Popen([str(cli), "serve", "--data", str(data_dir), "--port", str(port)],
@@ -169,34 +180,59 @@ def nianbao_serve(tmp_path_factory):
                 break
             except OSError:
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}", seeds
+        yield f"http://127.0.0.1:{port}", data_dir, truths
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def _search_target(data_dir: Path, truths: list[dict]) -> tuple[dict, int, str, set[tuple[str, int]]]:
+    """A truth report present in the catalog with table 3 cells and text, the report id, a phrase of
+    its text and every current report (agency, year) whose text contains that phrase."""
+    db = catalog.open_catalog(data_dir / "catalog.db")
+    try:
+        reports = list(db.query("select r.id, r.agency, r.year, s.title || ' ' || s.agency || ' ' || s.sections as text "
+                                "from reports r join reports_search s on s.rowid = r.id where r.is_current = 1"))
+        by_key = {(r["agency"], r["year"]): r for r in reports}
+        for truth in truths:
+            report = by_key.get((truth["agency"], truth["year"]))
+            if not report or "t3.new_received.total" not in truth["cells"]:
+                continue
+            lines = [ln.strip() for ln in report["text"].splitlines() if len(ln.strip()) > 30]
+            if lines:
+                phrase = lines[len(lines) // 2][10:22]
+                matches = {(r["agency"], r["year"]) for r in reports if phrase in r["text"]}
+                return truth, report["id"], phrase, matches
+    finally:
+        db.close()
+    raise AssertionError("no report of the ground truth with table 3 and text is in the catalog")
 
 
 def test_browser_search_table3_and_failing_query(nianbao_serve):
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists("/usr/bin/chromium"):
         pytest.skip("Debian chromium is not installed")
-    base, seeds = nianbao_serve
-    target = seeds[3]
-    phrase = _phrase(target, 12)
+    base, data_dir, truths = nianbao_serve
+    target, report_id, phrase, matches = _search_target(data_dir, truths)
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
             page = browser.new_page()
             # Search box: type a phrase of the report's own text.
-            page.goto(f"{base}/catalog/reports")
+            page.goto(f"{base}/catalog/reports?_size=max")
             page.fill("#_search", phrase)
             page.press("#_search", "Enter")
             page.wait_for_url(re.compile(r"_search="))
-            found = page.locator("table.rows-and-columns td.col-agency").all_inner_texts()
-            assert target.truth["agency"] in [t.strip() for t in found]
-            assert {t.strip() for t in found} == _contains(seeds, phrase)
-            report_id = page.locator("table.rows-and-columns td.col-id").first.inner_text().strip()
-            # Its table 3, row by row.
+            found = page.eval_on_selector_all(
+                "table.rows-and-columns tbody tr",
+                "trs => trs.map(tr => [tr.querySelector('td.col-id').innerText.trim(),"
+                " tr.querySelector('td.col-agency').innerText.trim(),"
+                " tr.querySelector('td.col-year').innerText.trim()])",
+            )
+            assert str(report_id) in [f[0] for f in found]
+            assert {(f[1], int(f[2])) for f in found} == matches
+            # Its table 3, row by row, against the ground truth.
             page.goto(f"{base}/catalog/table3?report_id={report_id}&_size=100")
             rows = page.eval_on_selector_all(
                 "table.rows-and-columns tbody tr",
@@ -206,12 +242,37 @@ def test_browser_search_table3_and_failing_query(nianbao_serve):
             assert len(rows) >= 20
             for row in rows:
                 for column in catalog.T3_COLUMNS:
-                    want = target.truth["cells"][f"t3.{row['row_key']}.{column}"]
+                    want = target["cells"][f"t3.{row['row_key']}.{column}"]
                     assert row[column] == ("" if want is None else str(want)), (row["row_key"], column)
             # The failing-勾稽关系 canned query shows exactly the reports built to fail.
             page.goto(f"{base}/catalog/failing_consistency")
-            agencies = {t.strip() for t in page.locator("table.rows-and-columns td.col-agency").all_inner_texts()}
-            assert agencies == {s.truth["agency"] for s in load_seeds()
-                                if set(s.truth["failing_rules"]) & CONSISTENCY_RULES}
+            listed = page.eval_on_selector_all(
+                "table.rows-and-columns tbody tr",
+                "trs => trs.map(tr => [tr.querySelector('td.col-agency').innerText.trim(),"
+                " tr.querySelector('td.col-year').innerText.trim()])",
+            )
+            assert {(a, int(y)) for a, y in listed} == {
+                (t["agency"], t["year"]) for t in truths if set(t["failing_rules"]) & CONSISTENCY_RULES}
         finally:
             browser.close()
+
+
+def test_year_over_year_and_carry_over_queries(tmp_path):
+    seed = build_truth_catalog(tmp_path)[4]
+    db = catalog.open_catalog(tmp_path / "catalog.db")
+    cells = seed.truth["cells"]
+    nxt = truth_report(seed)
+    nxt["year"] = seed.truth["year"] + 1
+    nxt["cells"] = {**cells, "t3.new_received.total": cells["t3.new_received.total"] + 10,
+                    "t3.carried_over.total": cells["t3.carried_forward.total"] + 4}
+    doc = catalog.record_document(db, {"portal_id": "seeds", "url": seed.url + "?next", "kind": "attachment",
+                                       "sha256": "ab" * 32, "year": nxt["year"]})
+    later = catalog.record_report(db, doc, nxt, "truth")
+    db.close()
+    ds = build_datasette(tmp_path)
+    yoy = get_json(ds, f"/catalog/requests_year_over_year.json?agency={seed.truth['agency'][:3]}&_shape=array")
+    assert [(r["year"], r["change"]) for r in yoy] == [(nxt["year"], 10)]
+    broken = get_json(ds, "/catalog/broken_carry_over.json?_shape=array")
+    assert [(r["report_id"], r["difference"]) for r in broken] == [(later, 4)]
+    missing = get_json(ds, f"/catalog/missing_reports.json?year={nxt['year']}&_shape=array")
+    assert missing == []

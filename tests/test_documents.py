@@ -38,6 +38,12 @@ def report_2021() -> dict:
 
 
 @pytest.fixture(scope="session")
+def report_2021_office() -> dict:
+    # the same report the reader tests convert, so LibreOffice runs once per report and session
+    return _truth("001_da36df42beafad44.json")
+
+
+@pytest.fixture(scope="session")
 def report_2019() -> dict:
     return _truth("002_8489967cbdc1945e.json")
 
@@ -98,8 +104,8 @@ def test_docx_has_merged_cells_and_repeating_header(report_2021):
 
 
 @needs_soffice
-def test_pdf_table3_crosses_a_page_with_its_header_repeated(report_2021):
-    data = documents.render_pdf(report_2021)
+def test_pdf_table3_crosses_a_page_with_its_header_repeated(report_2021_office):
+    data = documents.render_pdf(report_2021_office)
     assert sniff(data) == "pdf"
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         texts = [page.extract_text() or "" for page in pdf.pages]
@@ -140,14 +146,14 @@ def test_ofd_is_a_valid_package(report_2019):
 
 
 @needs_soffice
-def test_doc_is_legacy_word(report_2021, tmp_path):
-    data = documents.render_doc(report_2021)
+def test_doc_is_legacy_word(report_2021_office, tmp_path):
+    data = documents.render_doc(report_2021_office)
     assert data.startswith(b"\xd0\xcf\x11\xe0") and sniff(data) == "doc"
     if shutil.which("antiword"):
         path = tmp_path / "report.doc"
         path.write_bytes(data)
         text = subprocess.run(["antiword", str(path)], capture_output=True, check=True).stdout.decode()
-        assert "哈尔滨市卫生健康委员会2023年政府信息公开工作年度报告" in text
+        assert "硚口区卫健局2021年政府信息公开工作年度报告" in text
 
 
 def test_pre2019_is_free_text(report_2019):

@@ -228,3 +228,26 @@ def test_no_template_tables_before_2019_is_pre2019_without_cells() -> None:
     assert parsed.year == 2012
     assert parsed.cells == {}
     assert parsed.findings == []
+
+
+def test_table4_printed_one_group_per_row() -> None:
+    t4 = [["", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"],
+          ["行政复议", "2", "0", "0", "1", "3"],
+          ["行政诉讼（未经复议直接起诉）", "", "", "", "", ""],
+          ["行政诉讼（复议后起诉）", "0", "1", "0", "0", "1"]]
+    cells = map_layout(report(t4=t4)).cells
+    assert cells["t4.review.pending"] == 1 and cells["t4.review.total"] == 3
+    assert cells["t4.litigation_direct.upheld"] is None
+    assert cells["t4.litigation_after_review.corrected"] == 1
+
+
+def test_parsing_is_fast_enough_for_whole_archives() -> None:
+    import time
+
+    layout = report()
+    parse_layout(layout, "warm.html")
+    started = time.perf_counter()
+    for _ in range(100):
+        parse_layout(layout, "x.html")
+    # ≥ 200 reports/s on an idle core; the bound leaves room for a busy test machine.
+    assert time.perf_counter() - started < 5.0

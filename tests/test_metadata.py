@@ -116,3 +116,12 @@ def test_numbered_subheadings_are_not_sections() -> None:
     assert sections["overview"] == "（一）主动公开情况\n主动文字。\n（二）依申请公开情况\n申请文字。"
     assert sections["proactive"] == "表二。"
     assert sections["requests"] == "表三。"
+
+
+def test_site_name_around_a_page_title_is_dropped() -> None:
+    from nianbao.parse.metadata import strip_site_suffix
+
+    assert strip_site_suffix("哈尔滨市卫生健康委员会2023年政府信息公开工作年度报告_哈尔滨市卫生健康委员会") \
+        == "哈尔滨市卫生健康委员会2023年政府信息公开工作年度报告"
+    assert strip_site_suffix("某市人民政府 | 某市2023年政府信息公开工作年度报告") == "某市2023年政府信息公开工作年度报告"
+    assert strip_site_suffix("南岗区卫生健康局 2022 年 政务信息公开工作年度报告") == "南岗区卫生健康局 2022 年 政务信息公开工作年度报告"

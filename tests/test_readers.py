@@ -141,7 +141,7 @@ def test_scanned_pdf_is_read_by_ocr(scan_layout):
         label = "".join(c for i, c in enumerate(row) if c and not c[0].isdigit() and i not in movable)
         for index in range(position, len(layout.lines)):
             line = layout.lines[index]
-            printed = "".join(c for c in line if c and not c[0].isdigit())
+            printed = "".join(c for i, c in enumerate(line) if c and not c[0].isdigit() and i not in movable)
             if [c for c in line if c and c[0].isdigit()] == values and (
                 difflib.SequenceMatcher(None, label, printed).ratio() > 0.7
             ):

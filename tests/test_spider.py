@@ -21,6 +21,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.adapters import select_adapter
 from crawler.adapters.hanweb import records
+from crawler.adapters.trs import pager_args
 from crawler.charset import filename_from_disposition, repair_encoding
 from crawler.middlewares import PrivateAddressMiddleware, is_challenge
 from crawler.registry import Portal
@@ -63,7 +64,13 @@ def documents(data_dir: Path) -> list[dict]:
 def crawl(sample_portals, tmp_path_factory):
     """One crawl of all sample portals: its data directory, documents, closing stats and fetched URLs."""
     data_dir = tmp_path_factory.mktemp("crawl")
-    result = subprocess.run(crawl_command(sample_portals.registry, data_dir), cwd=ROOT,
+    # the sample registry plus two rows that must be refused without stopping the others
+    registry = data_dir / "registry.csv"
+    rows = Path(sample_portals.registry).read_text(encoding="utf-8").rstrip("\n").split("\n")
+    bad_line = len(rows) + 1
+    rows += ["nourl,某局,,,,,,", f"private,某局,{sample_portals.url('trs', '/index.html')},,,,,"]
+    registry.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = subprocess.run(crawl_command(registry, data_dir), cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
     log = (data_dir / "crawl.log").read_text(encoding="utf-8")
     assert result.returncode == 0, result.stderr[-3000:] + log[-3000:]
@@ -79,6 +86,8 @@ def crawl(sample_portals, tmp_path_factory):
         "fetched": fetched,
         "log": log,
         "expected": expected_documents(sample_portals.base_urls),
+        "registry": registry,
+        "bad_line": bad_line,
     }
 
 
@@ -160,6 +169,14 @@ def test_closing_stats_per_portal(crawl):
     assert "per-portal stats" in crawl["log"]
 
 
+def test_bad_registry_rows_are_reported_by_line_and_skipped(crawl):
+    log, registry, line = crawl["log"], crawl["registry"], crawl["bad_line"]
+    assert f"bad registry row, skipped: {registry}:{line}: row 'nourl': missing url" in log
+    assert f"bad registry row, skipped: {registry}:{line + 1}: row 'private':" in log
+    assert "private" not in crawl["stats"]["portals/summary"]
+    assert crawl["stats"]["registry/bad_rows"] == 2
+
+
 def test_a_blocked_portal_is_asked_once_and_never_retried(crawl, sample_portals):
     base = sample_portals.base_urls["blocked"]
     assert len([u for u in crawl["fetched"] if u.startswith(base) and not u.endswith("robots.txt")]) == 1
@@ -202,6 +219,13 @@ def test_adapters_are_chosen_by_fingerprint(sample_portals):
             assert repair_encoding(response).encoding == "gb18030"
             assert any("鹤岗市" in e.title for e in adapter.entries(response))
     assert chosen == {"trs": "trs", "hanweb": "hanweb", "jsapp": "js", "gbk": "generic"}
+
+
+def test_trs_pager_call_variants():
+    assert pager_args('createPageHTML(7, 0, "index", "html");') == (7, "index", "html")
+    assert pager_args('var countPage = 12; createPageHTML(countPage, 0, "index", "shtml");') == (12, "index", "shtml")
+    assert pager_args('createPageHTML("page_div", 5, 1, "index", "htm", 20);') == (5, "index", "htm")
+    assert pager_args("function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){") is None
 
 
 def test_content_disposition_file_names():

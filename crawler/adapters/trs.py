@@ -22,7 +22,7 @@ def pager_args(text: str) -> tuple[int, str, str] | None:
     ("pageDiv", count, current, "index", "html", perPage).
     """
     for match in _CALL.finditer(text):
-        args = [a.strip().strip("'\"") for a in match.group(1).split(",")]
+        args = [_resolve(a.strip(), text) for a in match.group(1).split(",")]
         numbers = [int(a) for a in args if a.isdigit()]
         words = [a for a in args if a and not a.isdigit()]
         suffixes = [i for i, w in enumerate(words) if w.lower() in ("html", "htm", "shtml", "jsp")]
@@ -31,6 +31,17 @@ def pager_args(text: str) -> tuple[int, str, str] | None:
         position = suffixes[-1]
         return min(numbers[0], _MAX_PAGES), words[position - 1], words[position]
     return None
+
+
+def _resolve(arg: str, text: str) -> str:
+    """An argument's value: a literal as is, a variable (``countPage``) by its assignment in the page."""
+    if arg[:1] in "'\"":
+        return arg.strip("'\"")
+    if re.fullmatch(r"[A-Za-z_$][\w$]*", arg):
+        assigned = re.search(rf"\b{re.escape(arg)}\s*=\s*['\"]?(\d+)", text)
+        if assigned:
+            return assigned.group(1)
+    return arg
 
 
 @register

@@ -449,6 +449,9 @@ def _map_table4(ctx: _Context, start: int, stop: int) -> bool:
         if line.is_blank:
             continue
         if not line.has_values:
+            if collected and line.texts and len(line.region_after_labels()) == len(template.t4_columns):
+                collected.extend(line.region_after_labels())  # a group printed as a row, all blank
+                continue
             if collected or _is_section_heading(line, template) \
                     or any(len(n) > MAX_HEADER_CHARS for n in line.norms):
                 break

@@ -97,6 +97,18 @@ def _looks_like_title(text: str) -> bool:
         and bool(_TITLE_KIND.search(compact))
 
 
+_SITE_SEPARATOR = re.compile(r"\s*[_|｜]\s*|\s+[-—–]\s+")
+
+
+def strip_site_suffix(title: str) -> str:
+    """Drop what a page's <title> appends or prepends: `报告标题_某某市人民政府`, `站名 | 报告标题`."""
+    parts = [p for p in _SITE_SEPARATOR.split(title) if p]
+    if len(parts) < 2:
+        return title
+    titled = [p for p in parts if _looks_like_title(p)]
+    return titled[0] if titled else title
+
+
 def find_title(layout: Layout) -> tuple[str | None, int | None]:
     """The report title and its line index: a short heading line about 信息公开 + 报告/年度 near the top.
 
@@ -106,7 +118,7 @@ def find_title(layout: Layout) -> tuple[str | None, int | None]:
     for position, (index, text) in enumerate(paragraphs):
         if _NAVIGATION.search(text) or not _looks_like_title(text):
             continue
-        title = re.sub(r"\s+", " ", text)
+        title = strip_site_suffix(re.sub(r"\s+", " ", text))
         if agency_from_title(title) is None and position > 0:
             prev_index, prev = paragraphs[position - 1]
             if prev_index >= index - 2 and len(prev) <= 30 and not _SENTENCE.search(prev) \

@@ -34,7 +34,7 @@ def read(data: bytes, kind: str, source: str | None = None) -> Layout:
     name = source or f"{kind} document"
     module_name = READERS.get(kind)
     if module_name is None:
-        raise ReaderError(f"{name}: no reader for document type {kind!r}")
+        raise ReaderError(f"{name}: no reader for document type {kind!r} (empty, unrecognised or unsupported bytes)")
     try:
         module = importlib.import_module(f"{__name__}.{module_name}")
     except ImportError as exc:
