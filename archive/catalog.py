@@ -687,30 +687,37 @@ def replace_findings(db: sqlite_utils.Database, report_id: int, rule: str, findi
 
 
 def _update_current(db: sqlite_utils.Database, report_id: int) -> None:
-    """Mark the newest version of report_id's report current and every other version not current.
+    """Recompute `is_current` for every report version that report_id's arrival can affect.
 
-    Versions of one report share agency and year (or, when either is unknown, the document). The newest
-    is the one from the most recently published/first-seen document, then the latest parse.
+    Versions of one report share agency and year (or, when either is unknown, the document). Only the
+    latest parse of each document is eligible; of those, the one from the most recently published (then
+    first-seen) document is current. Earlier parses of the same document may have read another agency
+    or year, so their groups are recomputed too: a corrected parse never leaves a stale twin current.
     """
-    agency, year, document_id = db.execute(
-        "select agency, year, document_id from reports where id = ?", [report_id]
-    ).fetchone()
-    if agency and year:
-        where, params = "r.agency = ? and r.year = ?", [agency, year]
-    else:
-        where, params = "r.document_id = ?", [document_id]
-    ranked = [row[0] for row in db.execute(
-        f"""select r.id from reports r join documents d on d.id = r.document_id where {where}
-            order by coalesce(d.published, r.published, '') desc, d.first_seen desc, d.id desc,
-                     r.parser_version desc, r.id desc""",
-        params,
-    )]
-    if report_id not in ranked:
-        ranked.append(report_id)
-    db.execute(
-        f"update reports set is_current = (id = ?) where id in ({', '.join('?' for _ in ranked)})",
-        [ranked[0], *ranked],
-    )
+    groups = {
+        ("agency", a, y) if a and y else ("document", d, None)
+        for a, y, d in db.execute(
+            "select agency, year, document_id from reports where document_id = "
+            "(select document_id from reports where id = ?)",
+            [report_id],
+        )
+    }
+    for kind, first, second in groups:
+        if kind == "agency":
+            where, params = "r.agency = ? and r.year = ?", [first, second]
+        else:
+            where, params = "r.document_id = ? and (r.agency is null or r.year is null)", [first]
+        rows = db.execute(
+            f"""select r.id, r.id = (select max(r2.id) from reports r2 where r2.document_id = r.document_id)
+                from reports r join documents d on d.id = r.document_id where {where}
+                order by coalesce(d.published, r.published, '') desc, d.first_seen desc, d.id desc, r.id desc""",
+            params,
+        ).fetchall()
+        current = next((rid for rid, latest in rows if latest), None)
+        db.execute(
+            f"update reports set is_current = (id = ?) where id in ({', '.join('?' for _ in rows)})",
+            [-1 if current is None else current, *(rid for rid, _ in rows)],
+        )
 
 
 def record_parse_failure(db: sqlite_utils.Database, document_id: int, parser_version: str, reason: str) -> None:

@@ -100,10 +100,13 @@ class PrivateAddressMiddleware:
         return cls(crawler)
 
     def _allowed(self, request: Request) -> bool:
+        portals = getattr(self.crawler.spider, "portals", {})
         portal_id = request.meta.get("portal_id")
-        portal = getattr(self.crawler.spider, "portals", {}).get(portal_id) if portal_id else None
-        # requests the crawl makes for itself (robots.txt) follow a portal request to the same host
-        return portal is None or portal.allow_private
+        if portal_id in portals:
+            return portals[portal_id].allow_private
+        # a request the crawl makes for itself (robots.txt): only to a host an allowed portal is on
+        host = urlsplit(request.url).hostname
+        return any(p.allow_private and urlsplit(p.url).hostname == host for p in portals.values())
 
     def _refuse(self, request: Request, where: str) -> None:
         portal_id = request.meta.get("portal_id")

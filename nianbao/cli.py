@@ -85,9 +85,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     if args.format != "wacz":
         raise UsageError(f"unknown export format {args.format!r}: only 'wacz'")
-    from archive.wacz import export_wacz
+    from archive.wacz import ExportError, export_wacz
 
-    out = export_wacz(data_dir(args.data), Path(args.out))
+    try:
+        out = export_wacz(data_dir(args.data), Path(args.out))
+    except ExportError as exc:
+        raise UsageError(str(exc)) from exc
     print(out)
     return EXIT_OK
 

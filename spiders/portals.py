@@ -138,6 +138,9 @@ class PortalsSpider(scrapy.Spider):
     async def start(self):
         selected = self.load_portals()
         self.portals = {p.id: p for p in selected}
+        if self.journal is not None and self.journal.resumed:
+            self.logger.info("resuming the job in %s: %d pages already done are not fetched again",
+                             self.journal.path.parent, self.journal.count())
         requests = []
         for portal in selected:
             meta: dict[str, Any] = {"portal_id": portal.id, "hops": 0}

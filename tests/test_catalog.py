@@ -209,3 +209,16 @@ def test_re_recording_a_report_replaces_its_search_text(tmp_path):
     db.execute("insert into reports_grams (reports_grams, rank) values ('integrity-check', 0)")
     db.execute("insert into reports_search (reports_search) values ('integrity-check')")
     db.close()
+
+
+def test_a_reparse_that_reads_another_agency_leaves_no_stale_current_twin(tmp_path):
+    seeds = load_seeds()[:1]
+    doc_ids = archive_seeds(tmp_path, seeds)
+    db = catalog.open_catalog(tmp_path / "catalog.db")
+    misread = truth_report(seeds[0])
+    misread["agency"] = "误读机关"
+    old = catalog.record_report(db, doc_ids[seeds[0].name], misread, "1")
+    new = catalog.record_report(db, doc_ids[seeds[0].name], truth_report(seeds[0]), "2")
+    assert {r["id"]: r["is_current"] for r in db.query("select id, is_current from reports")} == {old: 0, new: 1}
+    assert [r["agency"] for r in db.query("select agency from report_summary")] == [seeds[0].truth["agency"]]
+    db.close()

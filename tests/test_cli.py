@@ -57,3 +57,9 @@ def test_refresh_refuses_to_overlap(tmp_path: Path) -> None:
 
 def test_project_root_holds_scrapy_cfg() -> None:
     assert (PROJECT_ROOT / "scrapy.cfg").is_file() and (PROJECT_ROOT / "settings.py").is_file()
+
+
+def test_export_of_an_empty_archive_names_it_and_exits_2(tmp_path: Path) -> None:
+    result = run(["export", "wacz", str(tmp_path / "out.wacz"), "--data", str(tmp_path / "empty")], tmp_path)
+    assert result.returncode == 2
+    assert str(tmp_path / "empty") in result.stderr and "Traceback" not in result.stderr

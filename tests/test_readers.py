@@ -118,6 +118,18 @@ def test_round_trip_keeps_every_table_row(rendered, fmt, seed, tmp_path, monkeyp
     assert mapped.cells == report["cells"]
 
 
+@pytest.mark.parametrize("fmt", ["html", "docx"])
+def test_blank_printed_nulls_stay_null(fmt):
+    report = {**_truth("004_27e045282ad3fd6c.json"), "null_text": ""}  # table 4 review row is null
+    data = documents.render_html(report).encode() if fmt == "html" else documents.render_docx(report)
+    layout = read(data, sniff(data))
+    _assert_rows_in_order(layout, report)
+    assert [""] * 14 + ["1"] in layout.lines  # blanks keep their positions
+    cells = map_layout(layout).cells
+    assert cells == report["cells"]
+    assert cells["t4.review.upheld"] is None
+
+
 @pytest.fixture(scope="session")
 def scan_layout(rendered):
     """The scanned report read once: OCR is by far the slowest reader."""

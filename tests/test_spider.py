@@ -251,6 +251,10 @@ def test_private_addresses_need_allow_private():
             middleware.process_request(Request(url, meta={"portal_id": "public"}))
     assert middleware.process_request(Request("http://127.0.0.1:8000/a.pdf", meta={"portal_id": "sample"})) is None
     assert middleware.process_request(Request("https://files.example.gov.cn/a.pdf", meta={"portal_id": "public"})) is None
+    # the crawl's own requests (robots.txt) reach private hosts only where an allowed portal lives
+    assert middleware.process_request(Request("http://127.0.0.1:8001/robots.txt")) is None
+    with pytest.raises(IgnoreRequest):
+        middleware.process_request(Request("http://10.0.0.8/robots.txt"))
 
 
 def test_scope_of_pages_and_attachments():

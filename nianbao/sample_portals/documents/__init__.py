@@ -1,7 +1,9 @@
 """Sample report documents: a report (truth-shaped dict) rendered in every format the portals publish.
 
 A report is a dict shaped like the seeds' truth (`agency, year, format_version, cells`) plus `title`,
-`published` (ISO date) and optional `sections` {overview, proactive, requests, reviews, problems, other}.
+`published` (ISO date) and optional `sections` {overview, proactive, requests, reviews, problems, other}
+(paragraphs separated by newlines), `null_text` (how a null cell prints: "—" by default, or "") and, for
+`render_pre2019`, `figures` {proactive, requests}. DOCX bytes are reproducible for the same report.
 PDF, DOC, scanned-PDF and OFD output need LibreOffice at generation time.
 """
 
