@@ -16,6 +16,7 @@ from nianbao.sample_portals.truth import expected_documents
 
 # static families only: the point is the journal, not the browser
 PORTALS = ("sample-trs", "sample-hanweb", "sample-gbk")
+KILL_AFTER_PAGES = 12  # of about 60: midway
 
 
 def _journal_pages(path: Path) -> int:
@@ -51,7 +52,7 @@ def test_a_killed_crawl_resumes_without_refetching(sample_portals, tmp_path):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
     try:
-        while _journal_pages(journal) < int(os.environ.get("KILL_AT", "12")):
+        while _journal_pages(journal) < KILL_AFTER_PAGES:
             assert first.poll() is None, "the crawl ended before it could be killed: " + first.stderr.read().decode()[-2000:]
             assert time.monotonic() < deadline, "the crawl made no progress"
             time.sleep(0.05)
@@ -64,13 +65,14 @@ def test_a_killed_crawl_resumes_without_refetching(sample_portals, tmp_path):
     done_before = {r[0] for r in db.execute("select url from pages")}
     assert db.execute("select value from state where name = 'status'").fetchone()[0] == "running"
     db.close()
-    assert len(done_before) >= 12
+    assert len(done_before) >= KILL_AFTER_PAGES
 
     second = subprocess.run(crawl_command(sample_portals.registry, data_dir, *only, settings={"JOBDIR": str(jobdir)}),
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     log = (data_dir / "crawl.log").read_text(encoding="utf-8")
     assert second.returncode == 0, second.stderr[-3000:]
     assert "journal/replayed_pages" in log
+    assert f"resuming the job in {jobdir}" in log
 
     catalog = sqlite3.connect(data_dir / "catalog.db")
     crawl_ids = [r[0] for r in catalog.execute("select id from crawls order by id")]

@@ -12,6 +12,7 @@ from nianbao.sample_portals.documents.html_writer import render_html
 from nianbao.sample_portals.documents.ofd_writer import render_ofd
 from nianbao.sample_portals.documents.pdf_writer import render_doc, render_pdf, render_scanned_pdf
 from nianbao.sample_portals.documents.pre2019 import render_pre2019
+from nianbao.sample_portals.documents.table_image import render_table_png
 
 __all__ = [
     "render_doc",
@@ -21,4 +22,5 @@ __all__ = [
     "render_pdf",
     "render_pre2019",
     "render_scanned_pdf",
+    "render_table_png",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 from datetime import datetime
 
 from docx import Document
@@ -78,19 +79,44 @@ def _add_table(doc, table: Table, usable_width_cm: float) -> None:
             _set_font(para.add_run(cell.text), size, bold=cell.header)
 
 
-def render_docx(report: dict) -> bytes:
-    """The report as DOCX bytes, A4, tables as the template prints them."""
+def _new_document():
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.left_margin = section.right_margin = Cm(2.2)
     section.top_margin = section.bottom_margin = Cm(2.5)
-    usable = 21 - 2 * 2.2
+    return doc
+
+
+USABLE_WIDTH_CM = 21 - 2 * 2.2
+
+
+def render_table_docx(table: Table) -> bytes:
+    """A document holding only `table` (used to print a table as a picture)."""
+    doc = _new_document()
+    _add_table(doc, table, USABLE_WIDTH_CM)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return _stable_zip(buffer.getvalue(), datetime(2020, 1, 1))
+
+
+def render_docx(report: dict, table_images: Iterable[str] = ()) -> bytes:
+    """The report as DOCX bytes, A4, tables as the template prints them.
+
+    Tables named in `table_images` ("t2", "t3", "t4") are pasted as pictures instead (needs LibreOffice).
+    """
+    doc = _new_document()
+    as_pictures = set(table_images)
     for block in report_blocks(report):
         if isinstance(block, Paragraph):
             _add_paragraph(doc, block)
+        elif block.name in as_pictures:
+            from nianbao.sample_portals.documents.table_image import render_table_png
+
+            png = render_table_png(report, block.name)
+            doc.add_paragraph().add_run().add_picture(io.BytesIO(png), width=Cm(USABLE_WIDTH_CM))
         else:
-            _add_table(doc, block, usable)
+            _add_table(doc, block, USABLE_WIDTH_CM)
             doc.add_paragraph()
     stamp = _report_datetime(report)
     doc.core_properties.created = doc.core_properties.modified = stamp

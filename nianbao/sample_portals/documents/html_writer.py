@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from nianbao.sample_portals.documents.blocks import Paragraph, Table, report_blocks
@@ -35,12 +36,20 @@ def render_table(table: Table) -> str:
     return "\n".join(out)
 
 
-def render_html(report: dict) -> str:
-    """The report's article fragment (no page chrome): the portal wraps it in its own template."""
+def render_html(report: dict, table_images: Mapping[str, str] | None = None) -> str:
+    """The report's article fragment (no page chrome): the portal wraps it in its own template.
+
+    `table_images` maps a table name ("t2", "t3", "t4") to an image URL printed in its place; the
+    image itself comes from `table_image.render_table_png`.
+    """
+    table_images = table_images or {}
     parts = ['<div class="article-content">']
     for block in report_blocks(report):
         if isinstance(block, Paragraph):
             parts.append(_PARAGRAPH_STYLE[block.style].format(escape(block.text)))
+        elif block.name in table_images:
+            parts.append(f'<p style="text-align:center"><img src="{escape(table_images[block.name])}" '
+                         'style="max-width:100%"></p>')
         else:
             parts.append(render_table(block))
     parts.append("</div>")
