@@ -34,8 +34,15 @@ class PortalStats:
     @classmethod
     def from_crawler(cls, crawler):
         extension = cls(crawler)
+        crawler.signals.connect(extension.spider_error, signal=signals.spider_error)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
+
+    def spider_error(self, failure, response, spider) -> None:
+        """A page whose processing failed counts as an error of its portal (Scrapy logs the URL)."""
+        portal_id = response.meta.get("portal_id") if response is not None and response.request else None
+        if portal_id:
+            self.crawler.stats.inc_value(f"portal/{portal_id}/errors")
 
     def spider_closed(self, spider, reason: str) -> None:
         summary = portal_summary(self.crawler.stats.get_stats(), getattr(spider, "portals", {}))

@@ -7,8 +7,9 @@ cd "$here"
 venv=${VENV:-$here/.venv}
 
 # chromium: JavaScript-rendered portals and browser tests (Playwright cannot download its own here)
-# antiword: legacy .doc/.wps reports; fonts-noto-cjk: rendering Chinese in screenshots and sample scans
-apt_packages=(chromium antiword fonts-noto-cjk)
+# antiword: legacy .doc reports; libreoffice-writer-nogui: .doc/.wps tables antiword cannot read
+# fonts-noto-cjk: rendering Chinese in screenshots and sample scans
+apt_packages=(chromium antiword libreoffice-writer-nogui fonts-noto-cjk)
 if [ "${SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -32,7 +32,7 @@ from crawler.adapters.jsrendered import LOAD_MORE_TEXTS
 from crawler.charset import as_html, filename_from_disposition, looks_like_html, repair_encoding
 from crawler.items import DocumentItem
 from crawler.journal import JOURNAL_FILE, CrawlJournal, journal_key, replay, serialise
-from crawler.registry import Portal, RegistryFileError, load_registry
+from crawler.registry import Portal, Registry, load_registry
 from crawler.scope import same_government, same_site
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,7 @@ ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".ofd", ".zip", ".rar"
                          ".et", ".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".bmp", ".txt", ".rtf")
 _DOWNLOAD_HREF = re.compile(r"download|downfile|getfile|attach|fileid=|filename=|/upload/|/uploadfile/", re.I)
 _HTML_TYPES = (b"text/html", b"application/xhtml")
+_VIEWER_FILE = re.compile(r"[?&](?:file|url|src)=([^&#]+)", re.I)
 _SCRIPT_REDIRECT = re.compile(r"""(?:location\.href|window\.location|location)\s*=\s*['"]([^'"]+)['"]|"""
                               r"""location\.replace\(\s*['"]([^'"]+)['"]""")
 MAX_DISCOVERY_HOPS = 3
@@ -67,7 +68,7 @@ LOAD_MORE_SCRIPT = r"""async (texts) => {
 _LABELS = {
     "index_no": r"索\s*引\s*号",
     "publisher": r"发\s*布\s*机\s*构|发文机关|发布单位|发布机关|信息来源|来\s*源",
-    "published": r"发布日期|发布时间|发文日期|成文日期|公开日期|生成日期",
+    "published": r"发布日期|发布时间|发文日期|成文日期|公开日期|生成日期|添加时间|时\s*间",
 }
 # a label at the start of a text or after a space, its value after the colon
 _LABEL_PATTERNS = {key: re.compile(rf"(?:^|\s)(?:{labels})\s*[:：]\s*(.*)$")
@@ -96,6 +97,7 @@ class PortalsSpider(scrapy.Spider):
         self.portals_file = str(portals or DEFAULT_REGISTRY)
         self.only = only
         self.portals: dict[str, Portal] = {}
+        self.registry: Registry | None = None
         self.blocked_portals: set[str] = set()
         self._discovery_renders: dict[str, int] = {}
         self.journal: CrawlJournal | None = None
@@ -104,6 +106,8 @@ class PortalsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        # an unusable registry file is bad input: fail before anything starts
+        spider.registry = load_registry(spider.portals_file)
         jobdir = crawler.settings.get("JOBDIR")
         if jobdir:
             spider.journal = CrawlJournal(Path(jobdir) / JOURNAL_FILE)
@@ -120,12 +124,7 @@ class PortalsSpider(scrapy.Spider):
 
     def load_portals(self) -> list[Portal]:
         """The registry's valid rows (restricted by `only`); bad rows are logged with their line."""
-        try:
-            registry = load_registry(self.portals_file)
-        except RegistryFileError as exc:
-            self.logger.error("%s", exc)
-            self.crawler.stats.set_value("registry/error", str(exc))
-            return []
+        registry = self.registry
         for error in registry.errors:
             self.logger.error("bad registry row, skipped: %s", error)
             self.crawler.stats.inc_value("registry/bad_rows")
@@ -457,11 +456,15 @@ class PortalsSpider(scrapy.Spider):
         return None
 
     def _attachment_links(self, response: Response, portal: Portal) -> list[tuple[str, str]]:
-        """Links on a report page to its files, and to other reports it links (上一篇/下一篇)."""
+        """Links on a report page to its files: by extension, link text, download-style URL, or the
+        file an embedded viewer shows (``viewer.html?file=/upload/x.pdf``)."""
         found: dict[str, str] = {}
         for node in response.xpath("//a[@href] | //iframe[@src] | //embed[@src] | //object[@data]"):
             raw = node.attrib.get("href") or node.attrib.get("src") or node.attrib.get("data")
             url = absolute(response.url, raw)
+            viewed = _VIEWER_FILE.search(url or "")
+            if viewed and is_attachment_url(unquote(viewed.group(1))):
+                url = absolute(url, unquote(viewed.group(1)))
             if not url or url == response.url or not same_government(url, portal.url):
                 continue
             text = link_title(node) if node.root.tag == "a" else ""

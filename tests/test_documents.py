@@ -156,6 +156,18 @@ def test_doc_is_legacy_word(report_2021_office, tmp_path):
         assert "硚口区卫健局2021年政府信息公开工作年度报告" in text
 
 
+@needs_soffice
+def test_table_as_picture(report_2021_office):
+    png = documents.render_table_png(report_2021_office, "t4")
+    assert sniff(png) == "image" and png.startswith(b"\x89PNG")
+    fragment = documents.render_html(report_2021_office, table_images={"t4": "/files/t4.png"})
+    assert len(_html_tables(fragment)) == 2
+    assert '<img src="/files/t4.png"' in fragment
+    body = zipfile.ZipFile(io.BytesIO(documents.render_docx(report_2021_office, table_images=["t4"])))
+    assert len(etree.fromstring(body.read("word/document.xml")).findall(f".//{W}tbl")) == 2
+    assert any(name.startswith("word/media/") for name in body.namelist())
+
+
 def test_pre2019_is_free_text(report_2019):
     report = {"agency": "某县民政局", "year": 2015, "figures": {"proactive": 321, "requests": 7}}
     fragment = documents.render_pre2019(report)

@@ -130,6 +130,16 @@ def test_blank_printed_nulls_stay_null(fmt):
     assert cells["t4.review.upheld"] is None
 
 
+@needs_soffice
+def test_table_pasted_as_a_picture_is_read_by_ocr():
+    report = _truth(REPORT_2021)
+    data = documents.render_docx(report, table_images=["t4"])
+    layout = read(data, sniff(data), source="picture.docx")
+    assert any("read by OCR" in w for w in layout.warnings)
+    _assert_rows_in_order(layout, report)
+    assert map_layout(layout).cells == report["cells"]
+
+
 @pytest.fixture(scope="session")
 def scan_layout(rendered):
     """The scanned report read once: OCR is by far the slowest reader."""

@@ -1,5 +1,7 @@
 """The portal registry: validation with line numbers, private addresses, the real portals.csv."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,14 @@ def test_the_real_registry_is_valid_and_covers_the_seeds_and_every_province():
     assert len(provinces) == 31
     assert len(registry.portals) >= 35
     assert not any(p.allow_private for p in registry.portals)
+
+
+def test_a_crawl_with_an_unusable_registry_fails_naming_it(tmp_path):
+    missing = tmp_path / "missing.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={missing}",
+         "-s", f"DATA_DIR={tmp_path / 'data'}", "-s", "LOG_LEVEL=ERROR"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode != 0
+    assert f"{missing}: no such registry file" in result.stderr

@@ -48,17 +48,20 @@ def test_a_killed_crawl_resumes_without_refetching(sample_portals, tmp_path):
     only = ("-a", "only=" + ",".join(PORTALS))
     # slow enough (one request at a time, a small delay) that the kill lands midway
     slow = {"JOBDIR": str(jobdir), "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.05"}
+    stderr = (tmp_path / "first.stderr").open("wb")
     first = subprocess.Popen(crawl_command(sample_portals.registry, data_dir, *only, settings=slow), cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                             stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     deadline = time.monotonic() + 120
     try:
         while _journal_pages(journal) < KILL_AFTER_PAGES:
-            assert first.poll() is None, "the crawl ended before it could be killed: " + first.stderr.read().decode()[-2000:]
+            assert first.poll() is None, "the crawl ended before it could be killed: " + (
+                data_dir / "crawl.log").read_text(encoding="utf-8")[-2000:]
             assert time.monotonic() < deadline, "the crawl made no progress"
             time.sleep(0.05)
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
+        stderr.close()
     assert first.returncode == -signal.SIGKILL
 
     db = sqlite3.connect(journal)

@@ -20,7 +20,7 @@ from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from crawler.adapters import select_adapter
-from crawler.adapters.hanweb import records
+from crawler.adapters.hanweb import endpoint_config, records, window_requests
 from crawler.adapters.trs import pager_args
 from crawler.charset import filename_from_disposition, repair_encoding
 from crawler.middlewares import PrivateAddressMiddleware, is_challenge
@@ -167,6 +167,8 @@ def test_closing_stats_per_portal(crawl):
         assert row["errors"] == len(expected["dead_links"]), portal_id
         assert row["pages"] > row["reports"]
     assert "per-portal stats" in crawl["log"]
+    # the JavaScript list was recognised by its script and rendered in the browser
+    assert crawl["stats"]["portals/browser_rendered"] >= 1
 
 
 def test_bad_registry_rows_are_reported_by_line_and_skipped(crawl):
@@ -226,6 +228,29 @@ def test_trs_pager_call_variants():
     assert pager_args('var countPage = 12; createPageHTML(countPage, 0, "index", "shtml");') == (12, "index", "shtml")
     assert pager_args('createPageHTML("page_div", 5, 1, "index", "htm", 20);') == (5, "index", "htm")
     assert pager_args("function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){") is None
+
+
+def test_hanweb_endpoint_by_get_with_every_window_planned():
+    page = """<script>$('#1').jpage({totalRecord: 40, perPage: 10, proxyUrl: '/module/web/jpage/dataproxy.jsp',
+      type: 'GET', ajaxParam: {col: 1, columnid: 77, unitid: '5', webname: '某局'}});</script>"""
+    config = endpoint_config(page, "http://www.example.gov.cn/col/col77/index.html")
+    assert config["method"] == "GET" and config["total"] == 40 and config["params"]["columnid"] == "77"
+    windows = [w.url for w in window_requests(config, 1, config["total"])]
+    assert windows[0].startswith("http://www.example.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=30")
+    assert "columnid=77" in windows[0] and "startrecord=31&endrecord=60" in windows[1] and len(windows) == 2
+
+
+def test_detail_page_labels_in_real_layouts():
+    # metadata blocks as two real detail pages print them (a line of labels; a list of labels)
+    inline = ("<div>索引号: 00248984X/2024-00227 公开方式: 主动公开</div><div>文号: 公开日期: 2024-01-22</div>"
+              "<div>发布单位: 杭州市卫生健康委员会 主题分类: 政务公开</div>")
+    listed = "<ul><li>索 引 号:XM02123-0101-2023-00001</li><li>发布机构:湖里区卫生健康局</li></ul><p>时间:2023-01-11 11:18</p>"
+    table = "<table><tr><th>索引号：</th><td>1123/2021-1</td><th>发文日期：</th><td>2021-01-16</td></tr></table>"
+    read = [PortalsSpider._labels(HtmlResponse("http://x.gov.cn/", body=f"<body>{h}</body>".encode(), encoding="utf-8"))
+            for h in (inline, listed, table)]
+    assert read[0] == {"index_no": "00248984X/2024-00227", "publisher": "杭州市卫生健康委员会", "published": "2024-01-22"}
+    assert read[1] == {"index_no": "XM02123-0101-2023-00001", "publisher": "湖里区卫生健康局", "published": "2023-01-11"}
+    assert read[2] == {"index_no": "1123/2021-1", "published": "2021-01-16"}
 
 
 def test_content_disposition_file_names():

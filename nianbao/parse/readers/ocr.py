@@ -12,7 +12,7 @@ import re
 import threading
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from nianbao.parse.layout import Layout
 
@@ -20,7 +20,8 @@ EDGE_TOLERANCE = 4.0  # pixels: ruled lines in a scan are a few pixels thick and
 MIN_LINE_FRACTION = 0.035  # a ruled segment is at least this share of the page width (longer than any stroke)
 # grey level below which a pixel may belong to a ruled line: thin lines in a scan come out light grey
 LINE_DARK = 190
-MAX_SIDE = 2600  # larger images are scaled down first: OCR time grows with the pixel count
+MAX_SIDE = 2600
+CELL_INSET = 4  # pixels kept off a cell's rules when it is read again alone  # larger images are scaled down first: OCR time grows with the pixel count
 
 _NUMBER_WITH_SPECK = re.compile(r"^-?\d+(\.\d+)?[.,·]$")
 
@@ -99,18 +100,38 @@ def _bounded(image: Image.Image) -> Image.Image:
     return image
 
 
-def image_words_and_edges(image: Image.Image) -> tuple[list[dict], list[dict]]:
-    """Both the OCR'd words and the ruled lines of one page image, in the same pixel coordinates."""
-    image = _bounded(image)
-    return image_words(image), ruled_edges(image)
+def image_blocks(image: Image.Image) -> list[tuple[str, list[list[str]]]]:
+    """Blocks of lines (as `pdf.positioned_lines` returns them) read from one page image."""
+    from nianbao.parse.readers.pdf import positioned_lines
+
+    image = _bounded(image.convert("RGB"))
+    return positioned_lines(
+        image_words(image), ruled_edges(image), tolerance=EDGE_TOLERANCE, fill_empty=_cell_reader(image)
+    )
 
 
 def image_lines(image: Image.Image) -> list[list[str]]:
     """Lines of cells read from one page image."""
-    from nianbao.parse.readers.pdf import positioned_lines
+    return [line for _, lines in image_blocks(image) for line in lines]
 
-    words, edges = image_words_and_edges(image)
-    return [line for _, lines in positioned_lines(words, edges, tolerance=EDGE_TOLERANCE) for line in lines]
+
+def _cell_reader(image: Image.Image):
+    """A second look at one table cell: cropped inside its rules, padded and enlarged, OCR'd alone."""
+
+    def read_cell(box: tuple[float, float, float, float]) -> str:
+        x0, top, x1, bottom = (int(round(v)) for v in box)
+        inset = CELL_INSET
+        if x1 - x0 <= 3 * inset or bottom - top <= 3 * inset:
+            return ""
+        crop = image.crop((x0 + inset, top + inset, x1 - inset, bottom - inset))
+        if np.asarray(crop.convert("L")).min() >= LINE_DARK:
+            return ""  # nothing printed in the cell
+        crop = ImageOps.expand(crop, border=12, fill="white")
+        crop = crop.resize((crop.width * 2, crop.height * 2), Image.LANCZOS)
+        words = image_words(crop)
+        return " ".join(w["text"] for w in sorted(words, key=lambda w: w["x0"]))
+
+    return read_cell
 
 
 def read(data: bytes, source: str = "image") -> Layout:

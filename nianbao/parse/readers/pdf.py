@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pdfplumber
 from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
@@ -20,6 +20,8 @@ OCR_DPI = 150
 _CID = re.compile(r"\(cid:\d+\)")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9.,%]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
+_FIGURE = re.compile(r"^-?[\d,，.]+$")
+FillEmpty = Callable[[tuple[float, float, float, float]], str]
 
 
 class PdfReadError(ValueError):
@@ -77,12 +79,18 @@ def _cell_text(words: list[dict]) -> str:
     return join_texts(w["text"] for row in _rows_of_words(words) for w in row)
 
 
-def _table_lines(cells: list[tuple[float, float, float, float]], words: list[dict], tolerance: float) -> list[list[str]]:
+def _table_lines(
+    cells: list[tuple[float, float, float, float]],
+    words: list[dict],
+    tolerance: float,
+    fill_empty: FillEmpty | None = None,
+) -> list[list[str]]:
     xs = _cluster([c[0] for c in cells] + [c[2] for c in cells], tolerance)
     ys = _cluster([c[1] for c in cells] + [c[3] for c in cells], tolerance)
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
     grid = [[""] * n_cols for _ in range(n_rows)]
     placed: dict[tuple[int, int], list[dict]] = {}
+    boxes: dict[tuple[int, int], tuple[float, float, float, float]] = {}
     for x0, top, x1, bottom in cells:
         r, c = _index(ys, top), _index(xs, x0)
         if r >= n_rows or c >= n_cols:
@@ -93,9 +101,29 @@ def _table_lines(cells: list[tuple[float, float, float, float]], words: list[dic
             if x0 <= (w["x0"] + w["x1"]) / 2 <= x1 and top <= (w["top"] + w["bottom"]) / 2 <= bottom
         ]
         placed.setdefault((r, c), []).extend(inside)
+        boxes[(r, c)] = (x0, top, x1, bottom)
     for (r, c), cell_words in placed.items():
         grid[r][c] = _cell_text(cell_words)
+    if fill_empty is not None:
+        _fill_value_holes(grid, boxes, fill_empty)
     return [row for row in grid if any(row)]
+
+
+def _fill_value_holes(grid: list[list[str]], boxes: dict, fill_empty: FillEmpty) -> None:
+    """Ask `fill_empty` for cells left empty in a row of figures, under a column of figures.
+
+    OCR detection sometimes misses a lone digit; looking again at just that cell finds it.
+    """
+    numeric_rows = {r for r, row in enumerate(grid) if sum(bool(_FIGURE.match(c)) for c in row) >= 2}
+    column_counts: dict[int, int] = {}
+    for r in numeric_rows:
+        for c, text in enumerate(grid[r]):
+            if _FIGURE.match(text):
+                column_counts[c] = column_counts.get(c, 0) + 1
+    for r in sorted(numeric_rows):
+        for c, count in column_counts.items():
+            if count >= 2 and not grid[r][c] and (r, c) in boxes:
+                grid[r][c] = fill_empty(boxes[(r, c)])
 
 
 def _text_line(words: list[dict]) -> list[str]:
@@ -110,12 +138,15 @@ def _text_line(words: list[dict]) -> list[str]:
     return [join_texts(w["text"] for w in cell) for cell in cells]
 
 
-def positioned_lines(words: list[dict], edges: list[dict], tolerance: float = 3.0) -> list[tuple[str, list[list[str]]]]:
+def positioned_lines(
+    words: list[dict], edges: list[dict], tolerance: float = 3.0, fill_empty: FillEmpty | None = None
+) -> list[tuple[str, list[list[str]]]]:
     """Lines of cells from positioned words and ruled edges of one page.
 
     `words`: dicts with x0, top, x1, bottom, text. `edges`: dicts with x0, top, x1, bottom and
     orientation "h"/"v". Returns blocks in reading order, each ("table", lines) or ("text", [line]);
     in a table, merged cells carry their text in the first position and "" in covered positions.
+    `fill_empty(bbox) -> str`, when given, re-reads table cells left empty among figures (OCR).
     """
     edges = [
         {"x0": e["x0"], "x1": e["x1"], "top": e["top"], "bottom": e["bottom"], "orientation": e["orientation"],
@@ -143,7 +174,7 @@ def positioned_lines(words: list[dict], edges: list[dict], tolerance: float = 3.
 
         table_words = [w for w in remaining if inside(w)]
         remaining = [w for w in remaining if not inside(w)]
-        lines = _table_lines(cells, table_words, tolerance)
+        lines = _table_lines(cells, table_words, tolerance, fill_empty)
         if lines:
             blocks.append((top, "table", lines))
     for row in _rows_of_words(remaining):
@@ -247,8 +278,7 @@ def read(data: bytes, source: str = "PDF") -> Layout:
                     pdfium_page = renderer[number]
                     image = pdfium_page.render(scale=OCR_DPI / 72).to_pil()
                     pdfium_page.close()
-                    words, edges = ocr.image_words_and_edges(image)
-                    blocks = positioned_lines(words, edges, tolerance=ocr.EDGE_TOLERANCE)
+                    blocks = ocr.image_blocks(image)
                     pages.warnings.append(f"page {number + 1}: {reason}, text read by OCR")
                     ocr_pages += 1
                 else:
