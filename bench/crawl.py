@@ -95,6 +95,7 @@ def run_tool(tool: str, portal: BigPortal, work: Path, latency_ms: float, plan: 
         "cpu_s": round(measured.cpu_s, 2),
         "cpu_s_per_1000_pages": round(1000 * measured.cpu_s / pages, 2) if pages else None,
         "peak_rss_mb": measured.peak_rss_mb,
+        "peak_tree_rss_mb": measured.peak_tree_rss_mb,
         "bytes_written": bytes_written,
         "warc_bytes": warc_bytes,
         "returncode": measured.returncode,
@@ -124,7 +125,8 @@ def ratios(runs: list[dict]) -> list[dict]:
             row[f"pages_per_s_vs_{other}"] = round(a["pages_per_s"] / b["pages_per_s"], 2) if b["pages_per_s"] else None
             row[f"cpu_per_page_vs_{other}"] = (round(a["cpu_s_per_1000_pages"] / b["cpu_s_per_1000_pages"], 2)
                                                if b["cpu_s_per_1000_pages"] else None)
-            row[f"rss_vs_{other}"] = round(a["peak_rss_mb"] / b["peak_rss_mb"], 2) if b["peak_rss_mb"] else None
+            row[f"rss_vs_{other}"] = (round(a["peak_tree_rss_mb"] / b["peak_tree_rss_mb"], 2)
+                                      if b["peak_tree_rss_mb"] else None)
         out.append(row)
     return out
 
@@ -145,7 +147,8 @@ def run_crawl_benchmark(plan: CrawlPlan, work: Path, log=print) -> dict:
                     result = {"tool": tool, "latency_ms": latency, "error": f"{type(exc).__name__}: {exc}",
                               "pages": 0}
                 log(f"  {result.get('pages')} pages in {result.get('wall_s')} s, "
-                    f"{result.get('cpu_s_per_1000_pages')} CPU s/1000 pages, peak {result.get('peak_rss_mb')} MB")
+                    f"{result.get('cpu_s_per_1000_pages')} CPU s/1000 pages, peak {result.get('peak_rss_mb')} MB "
+                    f"({result.get('peak_tree_rss_mb')} MB with child processes)")
                 # the curve is for the memory benchmark; here it only bloats the results
                 result.pop("rss_samples", None)
                 runs.append(result)

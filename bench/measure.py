@@ -27,7 +27,7 @@ class Measured:
     wall_s: float
     cpu_user_s: float
     cpu_sys_s: float
-    peak_rss_mb: float  # peak RSS (VmHWM) of the child, plus its descendants' peaks when it has any
+    peak_rss_mb: float  # peak RSS (VmHWM) of the child process itself
     peak_tree_rss_mb: float  # largest sampled RSS of the child and its descendants together
     rss_samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds since start, MB)
     stopped_by_window: bool = False
@@ -117,7 +117,7 @@ def run_measured(command: list[str], *, cwd: Path | None = None, env: dict | Non
         wall_s=round(wall, 3),
         cpu_user_s=round(rusage.ru_utime, 3),
         cpu_sys_s=round(rusage.ru_stime, 3),
-        peak_rss_mb=round(sum(high_water.values()) / 1024, 1),
+        peak_rss_mb=round(high_water.get(proc.pid, 0) / 1024, 1),
         peak_tree_rss_mb=max((mb for _, mb in samples), default=0.0),
         rss_samples=samples,
         stopped_by_window=stopped,

@@ -52,5 +52,6 @@ def run_memory_benchmark(pages: int, hosts: int, work: Path, timeout_s: float = 
     shutil.rmtree(work / "memory", ignore_errors=True)
     samples = run.pop("rss_samples", [])
     summary = summarise(samples)
-    log(f"  {run['pages']} pages in {run['wall_s']} s, peak {run['peak_rss_mb']} MB, flat: {summary.get('flat')}")
+    log(f"  {run['pages']} pages in {run['wall_s']} s, peak {run['peak_rss_mb']} MB "
+        f"({run['peak_tree_rss_mb']} MB with child processes), flat: {summary.get('flat')}")
     return {**run, **summary, "rss_curve": _thin(samples)}

@@ -123,18 +123,23 @@ def may_be_truncated_report(title: str) -> bool:
     return bool(_SUBJECT.search(text) or re.search(r"政府信|政务信|信息公", text)) and statistical_year(text) is not None
 
 
-_COLUMN_LINK = re.compile(
-    r"^(政府|政务)?信息公开(工作)?年(度报告|报)(专栏)?$|^(政府|政务)信息公开(工作)?年度报告$|"
-    r"^年度报告$|^年报$|^(政府信息公开|政务公开)?年报(专栏)?$|^年度工作报告$|"
-    r"^政府信息公开工作年度报告$|^信息公开年度报告$|^政务公开年度报告$"
+_COLUMN_WORD = re.compile(r"年报|年度报告|年度工作报告")
+_BARE_COLUMN_NAMES = {"年报", "年度报告", "年度工作报告", "工作年报"}
+_ANY_YEAR = re.compile(rf"\d{{4}}|[{_CN_DIGIT_CLASS}]{{4}}年")
+_PORTAL_SECTION_LINK = re.compile(
+    r"^(部门|本级|市级|区级|县级)?(政府|政务)?(信息)?公开(专栏|平台|目录|网|内容)?$|^法定主动公开(内容)?$"
 )
-_PORTAL_SECTION_LINK = re.compile(r"^(政府|政务)?信息公开(专栏|平台|目录|网)?$|^政务公开(专栏)?$|^法定主动公开内容$|^政府信息公开制度$")
 
 
 def is_column_link(text: str) -> bool:
-    """Link text naming the 年报 column (政府信息公开年报, 年度报告 …), not one report."""
+    """Link text naming the 年报 column (政府信息公开年报, 年度报告, 部门政府信息公开年报 …), not one
+    report (no year) and not another kind of annual report (企业年报, 统计年报 …)."""
     norm = normalise_title(text)
-    return bool(_COLUMN_LINK.match(norm))
+    if not norm or len(norm) > 20 or _ANY_YEAR.search(norm) or _NEGATIVE.search(norm):
+        return False
+    if norm in _BARE_COLUMN_NAMES:
+        return True
+    return bool(_SUBJECT.search(norm) and _COLUMN_WORD.search(norm))
 
 
 def is_disclosure_section_link(text: str) -> bool:

@@ -7,7 +7,6 @@ import logging
 from scrapy import signals
 
 from crawler.pipelines import catalog_path
-from crawler.registry import RegistryFileError, load_registry
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +74,10 @@ class CrawlRecorder:
         settings = self.crawler.settings
         self.db = open_catalog(catalog_path(settings))
         portals_file = getattr(spider, "portals_file", "")
-        try:
-            registry = load_registry(portals_file)
+        registry = getattr(spider, "registry", None)
+        if registry is not None:
             selected, _ = registry.select(getattr(spider, "only", None))
             load_portals(self.db, [p.as_row() for p in selected])
-        except (RegistryFileError, OSError):
-            pass  # the spider reports registry problems itself
         self.crawl_id = record_crawl_start(self.db, portals_file, {k: settings.get(k) for k in RECORDED_SETTINGS})
         spider.crawl_id = self.crawl_id
         self.crawler.stats.set_value("nianbao/crawl_id", self.crawl_id)

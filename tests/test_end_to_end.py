@@ -49,8 +49,6 @@ def test_every_expected_report_is_in_the_catalog_with_its_truth(
             record["agency"], record["year"], record["format_version"]), record["id"]
         cells = {k: v for k, v in catalog.execute(
             "select key, value from cells where report_id = ?", (report["id"],))}
-        if record["format"] == "pdf-scan":
-            continue  # OCR figures are checked by the parser's own scanned-PDF test
         for key, value in record["cells"].items():
             if cells.get(key) != value:
                 wrong.append(f"{record['id']} {key}: {cells.get(key)!r} != {value!r}")

@@ -43,3 +43,11 @@ def test_conversions_are_warned() -> None:
     assert "Chinese numeral" in parse_number("三").warning
     assert parse_number("7").warning is None
     assert parse_number("391.49万元", money=True).warning is None
+
+
+def test_a_speck_beside_a_scanned_figure_is_dropped_with_a_warning() -> None:
+    for printed, value in ((".0", 0), ("3'", 3), ("12.", 12)):
+        number = parse_number(printed)
+        assert number is not None and number.value == value and "stray" in number.warning
+    money = parse_number(".5", money=True)
+    assert money is None or money.value != 5  # a money figure keeps its leading point

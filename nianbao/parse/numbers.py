@@ -18,6 +18,8 @@ _CHINESE_NUMBER = re.compile(r"^(?P<sign>减少|增加)?(?P<digits>[零〇一二
 _NEGATIVE = frozenset({"-", "−", "减少", "减", "下降"})
 _NONE_WORDS = {"无": 0, "没有": 0}
 _SPACE = re.compile(r"\s+")
+# A speck beside a figure in a scan reads as a stray mark (".0", "3'"); no template figure starts with one.
+_STRAY_MARKS = re.compile(r"^[.,'`·:;_]+(?=\d+$)|(?<=^\d)[.,'`·:;_]+$|(?<=^\d\d)[.,'`·:;_]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +69,14 @@ def parse_number(text: str | None, *, money: bool = False) -> Number | None:
     if norm in _NONE_WORDS:
         return Number(_NONE_WORDS[norm], f"read {text.strip()!r} as {_NONE_WORDS[norm]}")
     warning = None
+    stripped = norm if money and norm.startswith(".") else _STRAY_MARKS.sub("", norm)
+    if stripped != norm:
+        warning = f"read {text.strip()!r} as {stripped} (stray mark dropped)"
+        norm = stripped
     match = _NUMBER.match(norm)
     if match:
         value: int | float = _to_number(match["digits"])
-        if "," in match["digits"]:
+        if "," in match["digits"] and warning is None:
             warning = f"read {text.strip()!r} as {value}"
     else:
         match = _CHINESE_NUMBER.match(norm)
