@@ -21,7 +21,7 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -51,6 +51,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.CatalogPipeline": 300,
 }
 EXTENSIONS = {
+    "crawler.extensions.OfflinePublicSuffixList": 0,
     "crawler.extensions.CrawlRecorder": 500,
     "crawler.extensions.PortalStats": 510,
 }

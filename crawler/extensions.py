@@ -96,3 +96,21 @@ class CrawlRecorder:
                          self.crawl_id, exc)
         self.db.close()
         self.db = None
+
+
+class OfflinePublicSuffixList:
+    """Give Scrapy's cookie handling the public-suffix list bundled with tldextract.
+
+    CookiesMiddleware builds a module-level TLDExtract that downloads the list from the
+    internet on first use; a crawler should not make requests its registry never asked for.
+    """
+
+    def __init__(self) -> None:
+        from scrapy.downloadermiddlewares import cookies
+        from tldextract import TLDExtract
+
+        cookies._split_domain = TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+    @classmethod
+    def from_crawler(cls, crawler):  # noqa: ANN001, ANN206 - Scrapy's extension protocol
+        return cls()
