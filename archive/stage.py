@@ -64,10 +64,21 @@ def read_archived(data_dir: Path, doc: dict) -> bytes:
 # --------------------------------------------------------------------------- parsing in a worker
 
 
+def _address_space() -> int:
+    """This process's virtual address space in bytes (Linux; 0 where /proc is missing)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * resource.getpagesize()
+
+
 def _parse_worker(conn: Any, data: bytes, source: str, hints: dict, memory_mb: int) -> None:
     """Worker process body: apply the memory limit, parse, send ("ok", report) or ("error", reason)."""
     try:
-        limit = memory_mb * 1024 * 1024
+        # The limit is on what parsing this document adds: the forked worker already maps the
+        # parent's address space, and an absolute cap below that would fail only by chance.
+        limit = _address_space() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ValueError, OSError):
         pass  # a limit the platform refuses is no reason not to parse

@@ -41,6 +41,21 @@ def overrides(data_dir: Path, warc: bool, per_host: int, window_s: float | None)
     }
 
 
+def _catalog_synchronous(mode: str) -> None:
+    """Make every catalog connection of this crawl use `pragma synchronous=mode` (measures what the
+    per-record fsync of WAL commits costs; must run before the crawl's components are imported)."""
+    import archive.catalog as catalog
+
+    original = catalog.open_catalog
+
+    def open_catalog(path):
+        db = original(path)
+        db.execute(f"pragma synchronous={mode}")
+        return db
+
+    catalog.open_catalog = open_catalog
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="one benchmark crawl of the portals spider")
     parser.add_argument("--portals", required=True)
@@ -49,7 +64,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-host", type=int, default=1)
     parser.add_argument("--window", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--stats", required=True, help="write the crawl's Scrapy stats here (JSON)")
+    parser.add_argument("--catalog-synchronous", choices=("normal", "off"), default=None,
+                        help="what-if: open the catalog with this SQLite synchronous mode (not the project's)")
     args = parser.parse_args(argv)
+    if args.catalog_synchronous:
+        _catalog_synchronous(args.catalog_synchronous)
 
     os.chdir(REPO)  # settings.py and scrapy.cfg are found from the repository root
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings")

@@ -113,15 +113,19 @@ def markdown(results: dict) -> str:
             lines.append(f"| {r['latency_ms']:g} ms | {_fmt(r.get('pages_per_s_vs_scrapy'), 2)} | "
                          f"{_fmt(r.get('cpu_per_page_vs_scrapy'), 2)} | {_fmt(r.get('pages_per_s_vs_wget'), 2)} | "
                          f"{_fmt(r.get('cpu_per_page_vs_wget'), 2)} | {_fmt(r.get('rss_vs_wget'), 2)} |")
-        lines += ["", "wget is sequential (one connection for all portals, its only mode); at latency > 0 it runs "
-                  "for a fixed window and its rate is reported. Pages are counted by the server. wget's bytes "
-                  "written include its mirror copy of every file beside the WARC."]
+        lines += ["", "Pages are counted by the server (responses sent, robots.txt included). wget is sequential "
+                  "(one connection for all portals, its only mode), Scrapy keeps one connection per portal. At "
+                  "latency > 0 every tool runs for the same fixed window and rates are compared; at 0 ms a run "
+                  "still going at the 0 ms window is stopped (\"complete\" says which). wget's bytes written "
+                  "include its mirror copy of every file beside the WARC; nianbao's include the catalog and "
+                  "CDXJ indexes."]
     mem = results.get("memory")
     if mem:
         curve = ", ".join(f"{t:.0f}s:{mb:.0f}" for t, mb in mem.get("rss_curve", [])[:: max(1, len(mem.get("rss_curve", [])) // 15)])
         lines += [
             "", "## Memory over time (nianbao, full archive, 0 ms)", "",
-            f"{_fmt(mem.get('pages'))} pages in {_fmt(mem.get('wall_s'))} s ({_fmt(mem.get('pages_per_s'))} pages/s); "
+            f"{_fmt(mem.get('pages'))} of {_fmt(mem.get('expected_pages'))} pages"
+            f"{'' if mem.get('complete') else ' (stopped at the window)'} in {_fmt(mem.get('wall_s'))} s ({_fmt(mem.get('pages_per_s'))} pages/s); "
             f"peak RSS {_fmt(mem.get('peak_rss_mb'))} MB for the crawler process, "
             f"{_fmt(mem.get('peak_tree_rss_mb'))} MB with its child processes; after warm-up ({_fmt(mem.get('warm_up_end_s'))} s) RSS went "
             f"from {_fmt(mem.get('steady_start_mb'))} to {_fmt(mem.get('steady_end_mb'))} MB "
@@ -166,6 +170,12 @@ def markdown(results: dict) -> str:
         for name, p in prof.items():
             if "error" in p:
                 lines += ["", f"{name}: {p['error']}"]
+                continue
+            if "what_if" in p:
+                lines += ["", f"**{name}** (the top crawl hot spot; a measurement, not the project's setting):", "",
+                          "| catalog | pages | wall s | pages/s | CPU s / 1000 pages |", "|---|---|---|---|---|"]
+                lines += [f"| {k} | {_fmt(v['pages'])} | {_fmt(v['wall_s'])} | {_fmt(v['pages_per_s'])} | "
+                          f"{_fmt(v['cpu_s_per_1000_pages'], 2)} |" for k, v in p["what_if"].items()]
                 continue
             lines += ["", f"**{name}** — busy {p.get('busy_s')} s of {p.get('wall_s')} s wall.", "",
                       "| project module (inclusive) | share |", "|---|---|"]

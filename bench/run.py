@@ -1,7 +1,7 @@
 """Run every benchmark and write the results table: `.venv/bin/python -m bench.run`.
 
 Writes bench/results/latest.json (every figure, with the machine) and bench/results/latest.md (the
-table bench/README.md links), plus a dated copy of the JSON. Sizes default to the project's targets;
+table), a dated copy of the JSON, and puts the table into bench/README.md between its results markers. Sizes default to the project's targets;
 smaller ones (`--crawl-pages 2000 --memory-pages 5000 --catalog-sizes 1000,5000`) make a smoke run.
 A benchmark that fails is recorded with its error and the others still run.
 """
@@ -23,10 +23,26 @@ from bench.report import markdown
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 ALL = ("parse", "catalog", "crawl", "memory", "profile")
+README_START = "<!-- results:start -->"
+README_END = "<!-- results:end -->"
 
 
 def _log(message: str) -> None:
     print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def embed_in_readme(table: str, readme: Path = BENCH_DIR / "README.md") -> bool:
+    """Put the results table between the README's results markers; False when it has none."""
+    if not readme.exists():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    # the table's own title is the README's section heading
+    body = table.split("\n", 1)[1].replace("\n## ", "\n### ")
+    readme.write_text(text[: start + len(README_START)] + "\n" + body.strip() + "\n" + text[end:], encoding="utf-8")
+    return True
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -35,11 +51,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--crawl-pages", type=int, default=20_000, help="pages of the crawl benchmark's portals")
     p.add_argument("--hosts", type=int, default=20, help="portals (one 127.0.0.1 port each)")
     p.add_argument("--latencies", default="0,100", help="injected per-response latencies, ms")
-    p.add_argument("--wget-window", type=float, default=60.0, help="seconds wget runs at latency > 0")
+    p.add_argument("--crawl-window", type=float, default=240.0,
+                   help="seconds after which a 0 ms crawl is stopped if it has not finished")
+    p.add_argument("--slow-window", type=float, default=45.0, help="seconds every tool runs at latency > 0")
     p.add_argument("--memory-pages", type=int, default=50_000, help="pages of the memory-over-time crawl")
+    p.add_argument("--memory-window", type=float, default=420.0,
+                   help="seconds after which the memory crawl is stopped if it has not finished")
     p.add_argument("--catalog-sizes", default="10000,100000", help="synthetic catalog sizes, reports")
     p.add_argument("--parse-seconds", type=float, default=3.0, help="CPU seconds per type and tool, at least")
-    p.add_argument("--profile-pages", type=int, default=3_000, help="pages of the profiled crawl")
+    p.add_argument("--profile-pages", type=int, default=2_000, help="pages of the profiled crawl")
     p.add_argument("--out", type=Path, default=RESULTS_DIR)
     return p.parse_args(argv)
 
@@ -91,13 +111,31 @@ def main(argv: list[str] | None = None) -> int:
 
         plan = CrawlPlan(pages=args.crawl_pages, hosts=args.hosts,
                          latencies_ms=tuple(float(x) for x in args.latencies.split(",")),
-                         wget_window_s=args.wget_window)
+                         window_s=args.crawl_window or None, slow_window_s=args.slow_window)
         return run_crawl_benchmark(plan, work / "crawl", log=_log)
 
     def memory() -> dict:
         from bench.memory import run_memory_benchmark
 
-        return run_memory_benchmark(args.memory_pages, args.hosts, work / "crawl", log=_log)
+        return run_memory_benchmark(args.memory_pages, args.hosts, work / "crawl",
+                                    window_s=args.memory_window or None, log=_log)
+
+    def what_if_synchronous() -> dict:
+        """The same crawl as the project runs it and with the catalog's commits not fsync'ed."""
+        from bench.bigportal import BigPortal, items_for_pages
+        from bench.crawl import CrawlPlan, run_tool
+
+        plan = CrawlPlan(pages=args.profile_pages, hosts=args.hosts, window_s=args.crawl_window or None)
+        runs = {}
+        with BigPortal(args.hosts, items_for_pages(args.profile_pages, args.hosts)) as portal:
+            for name, extra in (("as is (synchronous=FULL)", []),
+                                ("synchronous=NORMAL", ["--catalog-synchronous", "normal"])):
+                _log(f"profile: what-if crawl, catalog {name}")
+                run = run_tool("nianbao", portal, work / "crawl", 0.0, plan, label="what-if", child_args=extra)
+                run.pop("rss_samples", None)
+                runs[name] = {k: run.get(k) for k in ("pages", "wall_s", "pages_per_s", "cpu_s_per_1000_pages")}
+        shutil.rmtree(work / "crawl" / "what-if", ignore_errors=True)
+        return {"what_if": runs}
 
     def profile() -> dict:
         from bench.bigportal import BigPortal, items_for_pages
@@ -115,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(where / "data", ignore_errors=True)
         except Exception as exc:
             out["crawl (nianbao, full archive, 0 ms)"] = {"error": f"{type(exc).__name__}: {exc}"}
+        try:
+            out["what-if: catalog synchronous=NORMAL"] = what_if_synchronous()
+        except Exception as exc:
+            out["what-if: catalog synchronous=NORMAL"] = {"error": f"{type(exc).__name__}: {exc}"}
         _log("profile: parse")
         try:
             out["parse (HTML, PDF, DOCX, DOC)"] = profile_parse(work / "profile-parse")
@@ -136,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "latest.json").write_text(body, encoding="utf-8")
     stamp = results["started"].replace(":", "").replace("-", "")
     (args.out / f"run-{stamp}.json").write_text(body, encoding="utf-8")
-    (args.out / "latest.md").write_text(markdown(results), encoding="utf-8")
+    table = markdown(results)
+    (args.out / "latest.md").write_text(table, encoding="utf-8")
+    if args.out.resolve() == RESULTS_DIR.resolve():
+        embed_in_readme(table)
     _log(f"done in {results['total_s']} s: {args.out / 'latest.md'}")
     return 0
 

@@ -98,8 +98,8 @@ def test_failing_and_slow_documents_are_recorded_and_the_run_goes_on(tmp_path, p
 
 
 def test_memory_limit_stops_a_document_not_the_run(tmp_path, parse_bytes):
-    # A 2 MB document cannot even be decoded within a 1 MB address-space limit.
-    body = load_seeds()[0].data * 300
+    # A 20 MB document cannot even be decoded within 1 MB more address space.
+    body = load_seeds()[0].data * 3000
     capture = write_warc(tmp_path, [("http://127.0.0.1:9/big.txt", body, "text/plain")], name="big.warc.gz")[0]
     db = catalog.open_catalog(tmp_path / "catalog.db")
     catalog.record_capture(db, capture)

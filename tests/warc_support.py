@@ -139,8 +139,12 @@ class ArchiveProbe(scrapy.Spider):
                              headers={"Content-Type": "application/x-www-form-urlencoded"},
                              meta={"portal_id": "probe"}, dont_filter=True)
         if self.browser:
-            yield scrapy.Request(b + "/js", meta={"portal_id": "probe", "playwright": True, "dont_cache": True},
-                                 dont_filter=True)
+            from scrapy_playwright.page import PageMethod
+
+            # the DOM is snapshotted once the page's own fetch has filled the table, however loaded the machine
+            wait = [PageMethod("wait_for_selector", "#out td")]
+            yield scrapy.Request(b + "/js", meta={"portal_id": "probe", "playwright": True, "dont_cache": True,
+                                                  "playwright_page_methods": wait}, dont_filter=True)
 
     def parse(self, response):
         yield {"url": response.url, "status": response.status, "record_id": response.meta.get("warc_record_id"),
