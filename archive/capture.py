@@ -235,6 +235,9 @@ class ExchangeArchive:
             "refers_to_uri": revisit_of.url if revisit_of else None,
             "refers_to_date": revisit_of.date if revisit_of else None,
             "truncated": ex.truncated, "portal_id": ex.portal_id,
+            # the validators a later conditional request sends (crawler/conditional.py)
+            "etag": _header(ex.response_headers, "ETag"),
+            "last_modified": _header(ex.response_headers, "Last-Modified"),
         })
         self._record({
             "url": ex.url, "timestamp": date, "warc_type": "request", "record_id": request_id,

@@ -24,7 +24,7 @@ PARSEABLE_KINDS = ("report_page", "attachment")
 CAPTURE_KEYS = (
     "crawl_id", "url", "timestamp", "warc_type", "record_id", "status", "content_type", "payload_digest",
     "sha256", "warc_file", "offset", "length", "revisit_of", "refers_to_uri", "refers_to_date", "truncated",
-    "portal_id",
+    "portal_id", "etag", "last_modified",
 )
 DOCUMENT_KEYS = (
     "portal_id", "url", "kind", "title", "year", "published", "index_no", "publisher", "referer",
@@ -187,10 +187,21 @@ def _migration_3_totals_and_short_search(db: sqlite_utils.Database) -> None:
                    [row["rowid"], text_grams(row["title"], row["agency"], row["sections"])])
 
 
+def _migration_4_capture_validators(db: sqlite_utils.Database) -> None:
+    """The ETag and Last-Modified each response came with, for conditional requests on the next crawl.
+
+    Captures made before this version keep null validators (their headers are in the WARC only): their
+    URLs are simply fetched unconditionally once more, and that capture records the validators.
+    """
+    db["captures"].add_column("etag", str)
+    db["captures"].add_column("last_modified", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1_base,
     _migration_2_printed_tables_and_search,
     _migration_3_totals_and_short_search,
+    _migration_4_capture_validators,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -510,6 +521,21 @@ def record_capture(db: sqlite_utils.Database, capture: dict) -> int:
                 return found[0]
         _ensure_portal(db, row["portal_id"])
         return db["captures"].insert(row).last_pk
+
+
+def latest_complete_capture(db: sqlite_utils.Database, url: str) -> dict | None:
+    """The newest complete 2xx capture (response or revisit) of url, or None.
+
+    It is what a `304 Not Modified` for url stands for: conditional requests send its `etag` and
+    `last_modified`, and a 304 is answered from its record (`warc_file`, `offset`; a revisit there
+    leads on to the payload).
+    """
+    rows = db.query(
+        "select id, url, timestamp, warc_type, record_id, status, content_type, payload_digest, sha256, "
+        "warc_file, offset, length, revisit_of, etag, last_modified from captures "
+        "where url = ? and status between 200 and 299 and warc_type in ('response', 'revisit') "
+        "and truncated is null order by timestamp desc, id desc limit 1", [url])
+    return next(iter(rows), None)
 
 
 def record_document(db: sqlite_utils.Database, item: dict) -> int:

@@ -75,22 +75,37 @@ def _address_space() -> int:
 
 def _parse_worker(conn: Any, data: bytes, source: str, hints: dict, memory_mb: int) -> None:
     """Worker process body: apply the memory limit, parse, send ("ok", report) or ("error", reason)."""
+    hard = resource.RLIM_INFINITY
     try:
         # The limit is on what parsing this document adds: the forked worker already maps the
         # parent's address space, and an absolute cap below that would fail only by chance.
+        # Only the soft limit is set, so it can be lifted again to report the failure.
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
         limit = _address_space() + memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ValueError, OSError):
         pass  # a limit the platform refuses is no reason not to parse
     try:
         from nianbao.parse import parse_bytes
 
-        conn.send(("ok", parse_bytes(data, source, hints)))
+        outcome: tuple[str, Any] = ("ok", parse_bytes(data, source, hints))
     except MemoryError:
-        conn.send(("error", f"memory limit of {memory_mb} MB exceeded"))
+        outcome = ("error", f"memory limit of {memory_mb} MB exceeded")
     except Exception as exc:
-        tail = traceback.format_exc(limit=-3).strip().splitlines()[-3:]
-        conn.send(("error", f"{type(exc).__name__}: {exc} [{' | '.join(line.strip() for line in tail)}]"))
+        outcome = ("error", exc)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    except (ValueError, OSError):
+        pass
+    if isinstance(outcome[1], Exception):
+        exc = outcome[1]
+        tail = traceback.format_exception(exc, limit=-3)[-3:]
+        where = " | ".join(line.strip().replace("\n", " ") for line in tail)
+        outcome = ("error", f"{type(exc).__name__}: {exc} [{where}]")
+    try:
+        conn.send(outcome)
     finally:
         conn.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from html import escape
@@ -172,6 +173,73 @@ class Reply:
     content_type: str = "text/html; charset=utf-8"
     headers: list[tuple[str, str]] | None = None
     chunked: bool = False
+
+
+class ScaledColumn:
+    """A family's column as its host serves it on the fly: the manifest's entries grown by `scale` filler items.
+
+    A family subclasses it as its `Dynamic`: it says where a filler item's page lives (`filler_path`,
+    `filler_re` with a group `number`, the item's CMS id), how that page and a scaled column page look
+    (`filler_page`, `column_page`), and answers its data endpoints, which exist at every scale (`data_reply`).
+    """
+
+    filler_re: re.Pattern[str]
+    content_type = "text/html; charset=utf-8"
+
+    def __init__(self, manifest: dict, scale: int):
+        self.scale = scale
+        self.entries: list[Entry] = list(manifest["entries"])
+        self.start = date.fromisoformat(self.entries[0].date)
+        if scale:
+            for i in range(scale):
+                title, day = synthetic_notice(i, self.start)
+                self.entries.append(Entry(title, day, self.filler_path(SYNTHETIC_ID_BASE + i, day), "notice"))
+            self.entries.sort(key=lambda e: e.date, reverse=True)
+
+    def filler_path(self, number: int, day: str) -> str:
+        """The path of the filler item whose CMS id is `number`, published on `day`."""
+        raise NotImplementedError
+
+    def filler_page(self, path: str, title: str, day: str) -> str:
+        """The page of a filler item."""
+        raise NotImplementedError
+
+    def column_page(self, path: str) -> str | None:
+        """The scaled column's page at `path`; None when `path` is not one of them."""
+        return None
+
+    def data_reply(self, method: str, path: str, query: dict, form: dict) -> Reply | None:
+        """The family's data endpoints; None when `path` is not one."""
+        return None
+
+    def filler(self, number: int) -> tuple[str, str] | None:
+        """Title and date of the filler item with CMS id `number`; None when the column has no such item."""
+        if SYNTHETIC_ID_BASE <= number < SYNTHETIC_ID_BASE + self.scale:
+            return synthetic_notice(number - SYNTHETIC_ID_BASE, self.start)
+        return None
+
+    def page(self, page: int, per_page: int) -> tuple[list[Entry], int, int] | None:
+        """(entries, page, pages) of 0-based `page` of the scaled column; None when there is no such page."""
+        pages = page_count(len(self.entries), per_page)
+        return (paginate(self.entries, per_page, page), page, pages) if 0 <= page < pages else None
+
+    def handle(self, method: str, path: str, query: dict, form: dict) -> Reply | None:
+        """A reply for what only exists on the fly; None: serve the static tree."""
+        reply = self.data_reply(method, path, query, form)
+        if reply is not None or not self.scale:
+            return reply
+        html = self.column_page(path)
+        if html is None:
+            m = self.filler_re.match(path)
+            filler = self.filler(int(m.group("number"))) if m else None
+            if filler is None:
+                return None
+            html = self.filler_page(path, *filler)
+        return Reply(200, self.encode(html), self.content_type)
+
+    def encode(self, html: str) -> bytes:
+        """A page's bytes as the host sends them."""
+        return html.encode("utf-8")
 
 
 def paginate(entries: list, per_page: int, page: int) -> list:

@@ -11,9 +11,8 @@ from html import escape
 
 from nianbao.sample_portals.families.common import (
     ATTACHMENT_EXT,
-    SYNTHETIC_ID_BASE,
     Entry,
-    Reply,
+    ScaledColumn,
     SiteWriter,
     article_html,
     attachment_bytes,
@@ -23,7 +22,6 @@ from nianbao.sample_portals.families.common import (
     page_count,
     paginate,
     stamp,
-    synthetic_notice,
 )
 
 FAMILY = "gbk"
@@ -172,37 +170,25 @@ def build(reports: list[dict], writer: SiteWriter) -> None:
 
 
 _LIST_RE = re.compile(rf"^{re.escape(COLUMN_DIR)}list(?:_(\d+))?\.htm$")
-_SYNTHETIC_RE = re.compile(r"^/news/html/\d{4}/\d{4}/\d{8}(\d+)\.htm$")
+_SYNTHETIC_RE = re.compile(r"^/news/html/\d{4}/\d{4}/\d{8}(?P<number>\d+)\.htm$")
 
 
-class Dynamic:
+class Dynamic(ScaledColumn):
     """With a scale: the column's pages grown with filler items, and their pages."""
 
-    def __init__(self, manifest: dict, scale: int):
-        self.scale = scale
-        self.entries: list[Entry] = list(manifest["entries"])
-        self.start = date.fromisoformat(self.entries[0].date)
-        if scale:
-            for i in range(scale):
-                title, day = synthetic_notice(i, self.start)
-                self.entries.append(Entry(title, day, _detail_path("", day, SYNTHETIC_ID_BASE + i), "notice"))
-            self.entries.sort(key=lambda e: e.date, reverse=True)
+    filler_re = _SYNTHETIC_RE
+    content_type = "text/html"
 
-    def handle(self, method: str, path: str, query: dict, form: dict) -> Reply | None:
-        """Scaled list pages and filler items; None: serve the static tree."""
-        if not self.scale:
-            return None
+    def filler_path(self, number: int, day: str) -> str:
+        return _detail_path("", day, number)
+
+    def filler_page(self, path: str, title: str, day: str) -> str:
+        return _detail_page(path, title, day, SITE_NAME, notice_body(title, SITE_NAME, day))
+
+    def column_page(self, path: str) -> str | None:
         m = _LIST_RE.match(path)
-        if m:
-            page = int(m.group(1) or 1) - 1
-            pages = page_count(len(self.entries), PER_PAGE)
-            if not 0 <= page < pages:
-                return None
-            html = list_page(paginate(self.entries, PER_PAGE, page), page, pages)
-            return Reply(200, encode(html), "text/html")
-        m = _SYNTHETIC_RE.match(path)
-        if m and SYNTHETIC_ID_BASE <= int(m.group(1)) < SYNTHETIC_ID_BASE + self.scale:
-            title, day = synthetic_notice(int(m.group(1)) - SYNTHETIC_ID_BASE, self.start)
-            html = _detail_page(path, title, day, SITE_NAME, notice_body(title, SITE_NAME, day))
-            return Reply(200, encode(html), "text/html")
-        return None
+        paged = self.page(int(m.group(1) or 1) - 1, PER_PAGE) if m else None
+        return list_page(*paged) if paged else None
+
+    def encode(self, html: str) -> bytes:
+        return encode(html)

@@ -15,9 +15,9 @@ from urllib.parse import quote
 from nianbao.sample_portals.families.common import (
     ATTACHMENT_EXT,
     FILES_BASE,
-    SYNTHETIC_ID_BASE,
     Entry,
     Reply,
+    ScaledColumn,
     SiteWriter,
     article_html,
     attachment_bytes,
@@ -26,7 +26,6 @@ from nianbao.sample_portals.families.common import (
     notice_body,
     notices,
     stamp,
-    synthetic_notice,
 )
 
 FAMILY = "hanweb"
@@ -219,39 +218,32 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-_SYNTHETIC_RE = re.compile(rf"^/art/(\d+)/(\d+)/(\d+)/art_{COLUMN_ID}_(\d+)\.html$")
+_SYNTHETIC_RE = re.compile(rf"^/art/(\d+)/(\d+)/(\d+)/art_{COLUMN_ID}_(?P<number>\d+)\.html$")
 
 
-class Dynamic:
+class Dynamic(ScaledColumn):
     """The data endpoint, and with a scale the column grown with filler items."""
 
-    def __init__(self, manifest: dict, scale: int):
-        self.scale = scale
-        self.entries: list[Entry] = list(manifest["entries"])
-        self.start = date.fromisoformat(self.entries[0].date)
-        if scale:
-            for i in range(scale):
-                title, day = synthetic_notice(i, self.start)
-                self.entries.append(Entry(title, day, _detail_path("", day, SYNTHETIC_ID_BASE + i), "notice"))
-            self.entries.sort(key=lambda e: e.date, reverse=True)
+    filler_re = _SYNTHETIC_RE
 
-    def handle(self, method: str, path: str, query: dict, form: dict) -> Reply | None:
-        """dataproxy.jsp (GET or POST), and the scaled column page and filler items."""
-        if path == PROXY:
-            params = {**query, **form}
-            if str(params.get("columnid", "")) != str(COLUMN_ID):
-                return Reply(400, "参数错误：columnid".encode(), "text/plain; charset=utf-8")
-            per_page = _int(params.get("perpage"), PER_PAGE)
-            start = _int(params.get("startrecord"), 1)
-            end = _int(params.get("endrecord"), start + per_page * GROUP_SIZE - 1)
-            xml = proxy_xml(self.entries, start, end, per_page)
-            return Reply(200, xml.encode("utf-8"), "text/xml;charset=UTF-8", chunked=True)
-        if not self.scale:
+    def filler_path(self, number: int, day: str) -> str:
+        return _detail_path("", day, number)
+
+    def filler_page(self, path: str, title: str, day: str) -> str:
+        return _detail_page(title, day, notice_body(title, SITE_NAME, day))
+
+    def column_page(self, path: str) -> str | None:
+        return column_page(self.entries) if path == COLUMN else None
+
+    def data_reply(self, method: str, path: str, query: dict, form: dict) -> Reply | None:
+        """dataproxy.jsp, by GET or POST."""
+        if path != PROXY:
             return None
-        if path == COLUMN:
-            return Reply(200, column_page(self.entries).encode("utf-8"))
-        m = _SYNTHETIC_RE.match(path)
-        if m and int(m.group(4)) >= SYNTHETIC_ID_BASE and int(m.group(4)) - SYNTHETIC_ID_BASE < self.scale:
-            title, day = synthetic_notice(int(m.group(4)) - SYNTHETIC_ID_BASE, self.start)
-            return Reply(200, _detail_page(title, day, notice_body(title, SITE_NAME, day)).encode("utf-8"))
-        return None
+        params = {**query, **form}
+        if str(params.get("columnid", "")) != str(COLUMN_ID):
+            return Reply(400, "参数错误：columnid".encode(), "text/plain; charset=utf-8")
+        per_page = _int(params.get("perpage"), PER_PAGE)
+        start = _int(params.get("startrecord"), 1)
+        end = _int(params.get("endrecord"), start + per_page * GROUP_SIZE - 1)
+        xml = proxy_xml(self.entries, start, end, per_page)
+        return Reply(200, xml.encode("utf-8"), "text/xml;charset=UTF-8", chunked=True)

@@ -13,9 +13,9 @@ from html import escape
 from nianbao.sample_portals.families.common import (
     ATTACHMENT_EXT,
     FILES_BASE,
-    SYNTHETIC_ID_BASE,
     Entry,
     Reply,
+    ScaledColumn,
     SiteWriter,
     article_html,
     attachment_bytes,
@@ -26,7 +26,6 @@ from nianbao.sample_portals.families.common import (
     page_count,
     paginate,
     stamp,
-    synthetic_notice,
 )
 
 FAMILY = "jsapp"
@@ -196,36 +195,30 @@ def build(reports: list[dict], writer: SiteWriter) -> None:
     writer.save_manifest(FAMILY, entries, {"column": COLUMN, "home": "/index.html", "render": "js"})
 
 
-_SYNTHETIC_RE = re.compile(r"^/zwgk/zfxxgknb/content/post_(\d+)\.html$")
+_SYNTHETIC_RE = re.compile(r"^/zwgk/zfxxgknb/content/post_(?P<number>\d+)\.html$")
 
 
-class Dynamic:
+class Dynamic(ScaledColumn):
     """The list API, and with a scale the filler items' pages."""
 
-    def __init__(self, manifest: dict, scale: int):
-        self.scale = scale
-        self.entries: list[Entry] = list(manifest["entries"])
-        self.start = date.fromisoformat(self.entries[0].date)
-        if scale:
-            for i in range(scale):
-                title, day = synthetic_notice(i, self.start)
-                self.entries.append(Entry(title, day, _detail_path("", SYNTHETIC_ID_BASE + i), "notice"))
-            self.entries.sort(key=lambda e: e.date, reverse=True)
+    filler_re = _SYNTHETIC_RE
 
-    def handle(self, method: str, path: str, query: dict, form: dict) -> Reply | None:
-        """`/api/content/list` and filler pages; None: serve the static tree."""
-        if path == API:
-            if query.get("channelId") != CHANNEL:
-                body = json.dumps({"code": 404, "msg": "栏目不存在", "data": None}, ensure_ascii=False)
-                return Reply(404, body.encode("utf-8"), "application/json;charset=UTF-8")
-            try:
-                page = int(query.get("pageNo", "1"))
-                size = min(100, max(1, int(query.get("pageSize", str(PER_PAGE)))))
-            except ValueError:
-                return Reply(400, b'{"code":400,"msg":"bad paging"}', "application/json;charset=UTF-8")
-            return Reply(200, api_json(self.entries, page, size).encode("utf-8"), "application/json;charset=UTF-8")
-        m = _SYNTHETIC_RE.match(path)
-        if self.scale and m and SYNTHETIC_ID_BASE <= int(m.group(1)) < SYNTHETIC_ID_BASE + self.scale:
-            title, day = synthetic_notice(int(m.group(1)) - SYNTHETIC_ID_BASE, self.start)
-            return Reply(200, _detail_page(title, day, notice_body(title, SITE_NAME, day)).encode("utf-8"))
-        return None
+    def filler_path(self, number: int, day: str) -> str:
+        return _detail_path("", number)
+
+    def filler_page(self, path: str, title: str, day: str) -> str:
+        return _detail_page(title, day, notice_body(title, SITE_NAME, day))
+
+    def data_reply(self, method: str, path: str, query: dict, form: dict) -> Reply | None:
+        """`/api/content/list`."""
+        if path != API:
+            return None
+        if query.get("channelId") != CHANNEL:
+            body = json.dumps({"code": 404, "msg": "栏目不存在", "data": None}, ensure_ascii=False)
+            return Reply(404, body.encode("utf-8"), "application/json;charset=UTF-8")
+        try:
+            page = int(query.get("pageNo", "1"))
+            size = min(100, max(1, int(query.get("pageSize", str(PER_PAGE)))))
+        except ValueError:
+            return Reply(400, b'{"code":400,"msg":"bad paging"}', "application/json;charset=UTF-8")
+        return Reply(200, api_json(self.entries, page, size).encode("utf-8"), "application/json;charset=UTF-8")

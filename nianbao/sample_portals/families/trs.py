@@ -12,9 +12,8 @@ from html import escape
 from nianbao.sample_portals.families.common import (
     ATTACHMENT_EXT,
     FILES_BASE,
-    SYNTHETIC_ID_BASE,
     Entry,
-    Reply,
+    ScaledColumn,
     SiteWriter,
     article_html,
     attachment_bytes,
@@ -25,7 +24,6 @@ from nianbao.sample_portals.families.common import (
     page_count,
     paginate,
     stamp,
-    synthetic_notice,
 )
 
 FAMILY = "trs"
@@ -249,39 +247,21 @@ def build(reports: list[dict], writer: SiteWriter) -> None:
 
 
 _LIST_RE = re.compile(rf"^{re.escape(COLUMN)}index(?:_(\d+))?\.html$")
-_SYNTHETIC_RE = re.compile(rf"^{re.escape(COLUMN)}(\d{{6}})/t(\d{{8}})_(\d+)\.html$")
+_SYNTHETIC_RE = re.compile(rf"^{re.escape(COLUMN)}(\d{{6}})/t(\d{{8}})_(?P<number>\d+)\.html$")
 
 
-class Dynamic:
+class Dynamic(ScaledColumn):
     """What the TRS host serves on the fly: a column scaled up with filler items, and their pages."""
 
-    def __init__(self, manifest: dict, scale: int):
-        self.scale = scale
-        self.entries: list[Entry] = list(manifest["entries"])
-        self.start = date.fromisoformat(self.entries[0].date)
-        if scale:
-            for i in range(scale):
-                title, day = synthetic_notice(i, self.start)
-                self.entries.append(Entry(title, day, _detail_path("", day, SYNTHETIC_ID_BASE + i), "notice"))
-            self.entries.sort(key=lambda e: e.date, reverse=True)
+    filler_re = _SYNTHETIC_RE
 
-    def handle(self, method: str, path: str, query: dict, form: dict) -> Reply | None:
-        """A reply for paths that only exist when the column is scaled; None: serve the static tree."""
-        if not self.scale:
-            return None
+    def filler_path(self, number: int, day: str) -> str:
+        return _detail_path("", day, number)
+
+    def filler_page(self, path: str, title: str, day: str) -> str:
+        return _detail_page(title, day, SITE_NAME, notice_body(title, SITE_NAME, day))
+
+    def column_page(self, path: str) -> str | None:
         m = _LIST_RE.match(path)
-        if m:
-            page = int(m.group(1) or 0)
-            pages = page_count(len(self.entries), PER_PAGE)
-            if page >= pages:
-                return None
-            html = list_page(paginate(self.entries, PER_PAGE, page), page, pages)
-            return Reply(200, html.encode("utf-8"))
-        m = _SYNTHETIC_RE.match(path)
-        if m and int(m.group(3)) >= SYNTHETIC_ID_BASE:
-            i = int(m.group(3)) - SYNTHETIC_ID_BASE
-            if i < self.scale:
-                title, day = synthetic_notice(i, self.start)
-                html = _detail_page(title, day, SITE_NAME, notice_body(title, SITE_NAME, day))
-                return Reply(200, html.encode("utf-8"))
-        return None
+        paged = self.page(int(m.group(1) or 0), PER_PAGE) if m else None
+        return list_page(*paged) if paged else None
