@@ -44,6 +44,10 @@ DOWNLOADER_MIDDLEWARES = {
     # HttpCompressionMiddleware (590) decodes them and RedirectMiddleware (600) follows them.
     "archive.capture.WarcCaptureMiddleware": 950,
     "crawler.middlewares.BlockedPortalMiddleware": 560,
+    # Revalidates documents already archived (If-None-Match/If-Modified-Since). Just inside the capture
+    # middleware: its validators go on the request after everything that may drop or rewrite it (blocked
+    # portal 560, redirects 600), and it sees the raw 304 right after the capture middleware archived it.
+    "crawler.conditional.ConditionalRequestMiddleware": 940,
     # Outermost, so a refused private address is neither fetched nor archived (redirects pass here again).
     "crawler.middlewares.PrivateAddressMiddleware": 960,
 }
@@ -58,6 +62,8 @@ EXTENSIONS = {
 
 # --- the archive ----------------------------------------------------------
 WARC_ENABLED = True
+# Documents already archived are asked for with their validators; a 304 is archived as a revisit.
+CONDITIONAL_REQUESTS = True
 WARC_PREFIX = "nianbao"
 WARC_MAX_SIZE = 1024 * 1024 * 1024
 WARC_OPERATOR = os.environ.get("NIANBAO_OPERATOR", "nianbao archive")

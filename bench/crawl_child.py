@@ -31,7 +31,6 @@ def overrides(data_dir: Path, warc: bool, per_host: int, window_s: float | None)
         "CONCURRENT_REQUESTS": 64,
         "CONCURRENT_REQUESTS_PER_DOMAIN": per_host,
         "DOWNLOAD_DELAY": 0,
-        "RANDOMIZE_DOWNLOAD_DELAY": False,
         "AUTOTHROTTLE_ENABLED": False,
         "DOWNLOADER_MIDDLEWARES": middlewares,
         "TELNETCONSOLE_ENABLED": False,

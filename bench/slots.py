@@ -6,8 +6,6 @@ without this all of them would share one slot. Real portals have their own host 
 
 from __future__ import annotations
 
-from typing import Any
-
 from scrapy import Request
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -15,7 +13,7 @@ from scrapy.utils.httpobj import urlparse_cached
 class PortSlotMiddleware:
     """Downloader middleware: the slot of a request is its host:port unless one is already set."""
 
-    def process_request(self, request: Request, spider: Any) -> None:
+    def process_request(self, request: Request) -> None:
         parts = urlparse_cached(request)
         request.meta.setdefault("download_slot", f"{parts.hostname}:{parts.port or 80}")
         return None

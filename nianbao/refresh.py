@@ -74,7 +74,7 @@ def crawl(root: Path, portals: Path, only: str | None = None, settings: dict | N
 
 
 def summarise(root: Path, since: str) -> dict:
-    """What the catalog gained since `since` (ISO timestamp)."""
+    """What the catalog gained since `since` (ISO timestamp): counts, each new report, each portal's crawl."""
     from archive.catalog import open_catalog
 
     db = open_catalog(root / "catalog.db")
@@ -82,12 +82,28 @@ def summarise(root: Path, since: str) -> dict:
     def count(sql: str, *params: object) -> int:
         return db.execute(sql, params).fetchone()[0]
 
+    new_reports = [
+        {"agency": agency, "year": year, "title": title, "format_version": version, "url": url,
+         "replaces_earlier_version": bool(earlier), "findings": findings}
+        for agency, year, title, version, url, earlier, findings in db.execute(
+            """select r.agency, r.year, r.title, r.format_version, r.source_url,
+                      exists(select 1 from reports o where o.agency = r.agency and o.year = r.year
+                             and o.id < r.id and o.format_version = r.format_version),
+                      (select count(*) from findings f where f.report_id = r.id)
+               from reports r where r.parsed_at >= ? order by r.agency, r.year""", [since])
+    ]
+    crawl = db.execute("select stats from crawls where started_at >= ? order by id desc limit 1", [since]).fetchone()
+    portals = (json.loads(crawl[0]) if crawl and crawl[0] else {}).get("portals/summary", {})
     return {
         "captures": count("select count(*) from captures where timestamp >= ?", since),
         "revisits": count("select count(*) from captures where timestamp >= ? and warc_type = 'revisit'", since),
         "documents_new": count("select count(*) from documents where first_seen >= ?", since),
+        "reports_new": len(new_reports),
         "reports_total": count("select count(*) from reports"),
         "findings_total": count("select count(*) from findings"),
+        "portals_blocked": sorted(pid for pid, stats in portals.items() if stats.get("blocked")),
+        "portals": portals,
+        "new_reports": new_reports,
     }
 
 

@@ -25,11 +25,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive.reader import ArchiveLookupError
 from crawler import classify
 from crawler.adapters import Entry, PageRequest, select_adapter
 from crawler.adapters.base import absolute, clean_text, iso_date, link_title
 from crawler.adapters.jsrendered import LOAD_MORE_TEXTS
 from crawler.charset import as_html, filename_from_disposition, looks_like_html, repair_encoding
+from crawler.conditional import CONDITIONAL_META, archived_response, unconditional
 from crawler.items import DocumentItem
 from crawler.journal import JOURNAL_FILE, CrawlJournal, journal_key, replay, serialise
 from crawler.registry import Portal, Registry, load_registry
@@ -306,7 +308,8 @@ class PortalsSpider(scrapy.Spider):
         if not same_government(entry.url, portal.url):
             self.logger.debug("report link off the portal's government, skipped: %s", entry.url)
             return None
-        meta = {"title": entry.title, "year": year, "published": entry.published, "verify_title": verify}
+        meta = {"title": entry.title, "year": year, "published": entry.published, "verify_title": verify,
+                CONDITIONAL_META: True}
         callback = self.parse_attachment if is_attachment_url(entry.url) else self.parse_report
         return self._request(entry.url, callback, portal, response.url, **meta)
 
@@ -314,6 +317,8 @@ class PortalsSpider(scrapy.Spider):
 
     def parse_report(self, response: Response):
         """A report's detail page: the report itself (HTML) and links to its attachments."""
+        if response.status == 304:
+            return self._not_modified(response, self._report)
         return self._journaled(response, self._report(response))
 
     def _report(self, response: Response) -> Iterator[Any]:
@@ -349,11 +354,32 @@ class PortalsSpider(scrapy.Spider):
                    "index_no": labels.get("index_no"), "publisher": labels.get("publisher")}
         for url, text in attachments:
             yield self._request(url, self.parse_attachment, portal, response.url, link_text=text,
-                                report_attachment=kind == "detail_page", **context)
+                                report_attachment=kind == "detail_page", **{CONDITIONAL_META: True}, **context)
 
     def parse_attachment(self, response: Response):
         """A file linked from a report page or a list (PDF, DOC(X), WPS, OFD, ZIP, image …)."""
+        if response.status == 304:
+            return self._not_modified(response, self._attachment)
         return self._journaled(response, self._attachment(response))
+
+    def _not_modified(self, response: Response, handle) -> Iterator[Any]:
+        """A 304 for a document: carry on with the archived copy the server confirmed, as if served.
+
+        Its items still go out (the catalog records that the document was seen again), and a
+        detail page still leads to its attachments. When the archive cannot give the copy back,
+        the document is fetched again in full.
+        """
+        portal_id = response.meta.get("portal_id")
+        self._count(portal_id, "not_modified")
+        try:
+            restored = archived_response(response, self.settings.get("DATA_DIR", "data"))
+        except ArchiveLookupError as exc:
+            self.logger.warning("%s: 304 Not Modified, but the archived copy cannot be used (%s); fetching it "
+                                "again (portal %s)", response.url, exc, portal_id)
+            self.crawler.stats.inc_value("conditional/refetched")
+            return self._journaled(response, [unconditional(response.request)])
+        self.crawler.stats.inc_value("conditional/restored_from_archive")
+        return self._journaled(restored, handle(restored))
 
     def _attachment(self, response: Response) -> Iterator[Any]:
         portal = self._portal(response)

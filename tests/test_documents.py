@@ -3,49 +3,37 @@
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 
 import lxml.html
 import pdfplumber
 import pytest
+from documents_support import needs_soffice, seed_report
 from lxml import etree
 
 from nianbao.parse.sniff import sniff
 from nianbao.sample_portals import documents
 from nianbao.sample_portals.documents.blocks import expand_grid, table3
 
-TRUTH_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "truth"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice generates PDF/DOC samples")
-
-
-def _truth(name: str) -> dict:
-    path = TRUTH_DIR / name
-    if not path.exists():
-        pytest.skip(f"seed truth {path} is absent")
-    report = json.loads(path.read_text(encoding="utf-8"))
-    report["published"] = f"{report['year'] + 1}-01-20"
-    return report
 
 
 @pytest.fixture(scope="session")
 def report_2021() -> dict:
-    return _truth("004_27e045282ad3fd6c.json")  # has null cells, printed as dashes
+    return seed_report("004_27e045282ad3fd6c.json")  # has null cells, printed as dashes
 
 
 @pytest.fixture(scope="session")
 def report_2021_office() -> dict:
     # the same report the reader tests convert, so LibreOffice runs once per report and session
-    return _truth("001_da36df42beafad44.json")
+    return seed_report("001_da36df42beafad44.json")
 
 
 @pytest.fixture(scope="session")
 def report_2019() -> dict:
-    return _truth("002_8489967cbdc1945e.json")
+    return seed_report("002_8489967cbdc1945e.json")
 
 
 def _html_tables(fragment: str) -> list:

@@ -32,7 +32,10 @@ def test_refresh_summary_counts_what_it_did(refreshed: dict, sample_truth: list[
     expected = [t for t in sample_truth if t["expected"]]
     assert summary["crawl_exit"] == 0
     assert summary["parse"]["failed"] == 0
-    assert summary["reports_total"] == len(expected)
+    assert summary["reports_total"] == summary["reports_new"] == len(expected)
+    assert {(r["agency"], r["year"]) for r in summary["new_reports"]} == {(t["agency"], t["year"]) for t in expected}
+    assert summary["portals_blocked"] == ["sample-blocked"]
+    assert all(stats["reports"] > 0 for pid, stats in summary["portals"].items() if pid != "sample-blocked")
 
 
 def test_every_expected_report_is_in_the_catalog_with_its_truth(

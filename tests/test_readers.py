@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import difflib
 import io
-import json
 import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
+from documents_support import TRUTH_DIR, needs_soffice, seed_report
 
 from nianbao.parse.mapper import map_layout
 from nianbao.parse.readers import doc as doc_reader
@@ -25,20 +25,9 @@ from nianbao.parse.sniff import sniff
 from nianbao.sample_portals import documents
 from nianbao.sample_portals.documents.blocks import Table, expand_grid, report_blocks
 
-TRUTH_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "truth"
 SEEDS = sorted(p.name for p in TRUTH_DIR.glob("*.json"))
 REPORT_2021 = "001_da36df42beafad44.json"
 REPORT_2019 = "002_8489967cbdc1945e.json"
-needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice generates PDF/DOC samples")
-
-
-def _truth(name: str) -> dict:
-    path = TRUTH_DIR / name
-    if not path.exists():
-        pytest.skip(f"seed truth {path} is absent")
-    report = json.loads(path.read_text(encoding="utf-8"))
-    report["published"] = f"{report['year'] + 1}-01-20"
-    return report
 
 
 def _expected_rows(report: dict) -> list[tuple[list[str], set[int]]]:
@@ -77,15 +66,15 @@ def rendered(tmp_path_factory) -> dict[tuple[str, str], bytes]:
     """The test documents, generated once: (format, seed) → bytes."""
     out: dict[tuple[str, str], bytes] = {}
     for name in SEEDS:
-        report = _truth(name)
+        report = seed_report(name)
         out[("html", name)] = documents.render_html(report).encode("utf-8")
         out[("docx", name)] = documents.render_docx(report)
     if shutil.which("soffice"):
         for name in (REPORT_2021, REPORT_2019):
-            out[("pdf", name)] = documents.render_pdf(_truth(name))
-        out[("doc", REPORT_2021)] = documents.render_doc(_truth(REPORT_2021))
-        out[("ofd", REPORT_2019)] = documents.render_ofd(_truth(REPORT_2019))
-        out[("scan", REPORT_2019)] = documents.render_scanned_pdf(_truth(REPORT_2019))
+            out[("pdf", name)] = documents.render_pdf(seed_report(name))
+        out[("doc", REPORT_2021)] = documents.render_doc(seed_report(REPORT_2021))
+        out[("ofd", REPORT_2019)] = documents.render_ofd(seed_report(REPORT_2019))
+        out[("scan", REPORT_2019)] = documents.render_scanned_pdf(seed_report(REPORT_2019))
     folder = tmp_path_factory.mktemp("documents")
     for (fmt, name), data in out.items():
         (folder / f"{Path(name).stem}.{fmt}").write_bytes(data)
@@ -110,7 +99,7 @@ def test_round_trip_keeps_every_table_row(rendered, fmt, seed, tmp_path, monkeyp
     assert kind == SNIFFED[fmt]
     layout = read(data, kind, source=f"{seed}.{fmt}")
     assert layout.kind == KIND[fmt]
-    report = _truth(seed)
+    report = seed_report(seed)
     _assert_rows_in_order(layout, report)
     assert layout.lines[0] == [f"{report['agency']}{report['year']}年政府信息公开工作年度报告"] or fmt == "html"
     mapped = map_layout(layout)
@@ -120,7 +109,7 @@ def test_round_trip_keeps_every_table_row(rendered, fmt, seed, tmp_path, monkeyp
 
 @pytest.mark.parametrize("fmt", ["html", "docx"])
 def test_blank_printed_nulls_stay_null(fmt):
-    report = {**_truth("004_27e045282ad3fd6c.json"), "null_text": ""}  # table 4 review row is null
+    report = {**seed_report("004_27e045282ad3fd6c.json"), "null_text": ""}  # table 4 review row is null
     data = documents.render_html(report).encode() if fmt == "html" else documents.render_docx(report)
     layout = read(data, sniff(data))
     _assert_rows_in_order(layout, report)
@@ -132,7 +121,7 @@ def test_blank_printed_nulls_stay_null(fmt):
 
 @needs_soffice
 def test_table_pasted_as_a_picture_is_read_by_ocr():
-    report = _truth(REPORT_2021)
+    report = seed_report(REPORT_2021)
     data = documents.render_docx(report, table_images=["t4"])
     layout = read(data, sniff(data), source="picture.docx")
     assert any("read by OCR" in w for w in layout.warnings)
@@ -151,7 +140,7 @@ def scan_layout(rendered):
 @needs_soffice
 def test_scanned_pdf_is_read_by_ocr(scan_layout):
     layout = scan_layout
-    report = _truth(REPORT_2019)
+    report = seed_report(REPORT_2019)
     assert layout.kind == "pdf-scan"
     assert any("OCR" in w for w in layout.warnings)
     # every row's values exactly, its label up to OCR slips (a lost 、 or character)
@@ -180,12 +169,12 @@ def test_scanned_pdf_is_read_by_ocr(scan_layout):
     + [pytest.param(f, s, marks=needs_soffice) for f, s in [("pdf", REPORT_2021), ("doc", REPORT_2021),
                                                             ("ofd", REPORT_2019)]],
 )
-def test_parse_bytes_returns_the_truth(rendered, fmt, seed, tmp_path, monkeypatch):
+def test_parse_bytes_returns_theseed_report(rendered, fmt, seed, tmp_path, monkeypatch):
     parse = pytest.importorskip("nianbao.parse")
     if not hasattr(parse, "parse_bytes"):
         pytest.skip("nianbao.parse.parse_bytes is not available")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    report = _truth(seed)
+    report = seed_report(seed)
     parsed = parse.parse_bytes(rendered[(fmt, seed)], f"{seed}.{fmt}")
     assert parsed.format_version == report["format_version"]
     assert parsed.cells == report["cells"]

@@ -7,6 +7,7 @@ import gzip
 import http.client
 import io
 import json
+import posixpath
 import re
 import shutil
 import time
@@ -374,9 +375,21 @@ def test_scaled_columns_are_generated_on_the_fly() -> None:
         xml = fetch(url)[2].decode()
         assert f"<totalrecord>{len(_manifest('hanweb')['entries']) + scale}</totalrecord>" in xml
         assert xml.count("<record>") == 11
+        record = re.search(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', xml)
+        status, _, raw = fetch(big.url("hanweb", record.group(1)))
+        assert status == 200 and record.group(2) in raw.decode()
         status, _, raw = fetch(big.url("jsapp", "/api/content/list?channelId=ndbg&pageNo=3000&pageSize=5"))
         assert status == 200 and b'"list": [{' in raw
-        assert fetch(big.url("gbk", "/zwgk/ndbg/list_1500.htm"))[0] == 200
+        doc = json.loads(raw)["data"]["list"][0]
+        status, _, raw = fetch(big.url("jsapp", doc["url"]))
+        assert status == 200 and doc["title"] in raw.decode()
+        status, _, raw = fetch(big.url("gbk", "/zwgk/ndbg/list_1500.htm"))
+        assert status == 200
+        href, title = re.search(r'<A href="([^"]+)" target="_blank">([^<]+)</A>', raw.decode("gbk")).groups()
+        filler = posixpath.normpath(posixpath.join("/zwgk/ndbg/", href))
+        status, headers, raw = fetch(big.url("gbk", filler))
+        assert ("Content-Type", "text/html") in headers
+        assert status == 200 and title in raw.decode("gbk")
 
 
 def _manifest(family: str) -> dict:

@@ -159,11 +159,18 @@ class _Handler(BaseHTTPRequestHandler):
         ctype = host.manifest.get("content_type") if target.suffix in (".htm", ".html") else None
         if not ctype:
             ctype = _content_type(target.name)
-        reply = Reply(200, data, ctype, headers=[])
-        etag = '"' + hashlib.sha1(data).hexdigest()[:20] + '"'
-        reply.headers += [("ETag", etag), ("Last-Modified", LAST_MODIFIED)]
-        if _not_modified(self.headers, etag):
-            return Reply(304, b"", ctype, headers=[("ETag", etag), ("Last-Modified", LAST_MODIFIED)])
+        return self._conditional(Reply(200, data, ctype, headers=[]))
+
+    def _conditional(self, reply: Reply) -> Reply:
+        """A static document with its validators, or `304 Not Modified` when the request's still match."""
+        digest = hashlib.sha1(reply.body)
+        if FILES_BASE.encode() in reply.body:
+            # the page as served names the running file server, whose address is part of its content
+            digest.update(self.host.files_base.encode())
+        validators = [("ETag", '"' + digest.hexdigest()[:20] + '"'), ("Last-Modified", LAST_MODIFIED)]
+        if _not_modified(self.headers, validators[0][1]):
+            return Reply(304, b"", reply.content_type, headers=validators)
+        reply.headers = (reply.headers or []) + validators
         return reply
 
     def _download(self, query: dict) -> Reply:
@@ -175,7 +182,8 @@ class _Handler(BaseHTTPRequestHandler):
         # Old servers send the raw GBK bytes; RFC 5987 filename* carries the same name in UTF-8.
         raw = name.encode("gbk", errors="replace").decode("latin-1")
         disposition = f"attachment; filename=\"{raw}\"; filename*=UTF-8''{quote(name, safe='')}"
-        return Reply(200, data, "application/octet-stream", headers=[("Content-Disposition", disposition)])
+        return self._conditional(
+            Reply(200, data, "application/octet-stream", headers=[("Content-Disposition", disposition)]))
 
     def _not_found(self) -> Reply:
         body = "<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1></body></html>"

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
@@ -48,63 +49,70 @@ def _store(path: Path, data: bytes) -> None:
         pass  # an unwritable cache only costs a second conversion
 
 
-def _antiword(data: bytes, digest: str, source: str) -> bytes:
-    cached = _cached(digest, "db.xml")
+def _converted(
+    data: bytes, digest: str, suffix: str, tool: str, names: tuple[str, ...], convert: Callable[[str, Path], bytes]
+) -> bytes:
+    """`convert(executable, input_path)` of the document, run once per document: later calls read the cache.
+
+    `names` are the executable's names, tried in order; the input lies alone in a temporary directory.
+    """
+    cached = _cached(digest, suffix)
     if cached.exists():
         return cached.read_bytes()
-    binary = shutil.which("antiword")
+    binary = next((path for path in map(shutil.which, names) if path), None)
     if not binary:
-        raise FileNotFoundError("antiword is not installed")
+        raise FileNotFoundError(f"{tool} is not installed")
     with tempfile.TemporaryDirectory(prefix="nianbao-doc-") as tmp:
         path = Path(tmp) / "document.doc"
         path.write_bytes(data)
+        result = convert(binary, path)
+    _store(cached, result)
+    return result
+
+
+def _antiword(data: bytes, digest: str) -> bytes:
+    def convert(binary: str, path: Path) -> bytes:
         proc = subprocess.run(
             [binary, "-x", "db", "-m", "UTF-8.txt", str(path)],
             capture_output=True,
             timeout=TIMEOUT_SECONDS,
             check=False,
-            cwd=tmp,
+            cwd=path.parent,
             env={**os.environ, "LANG": "C.UTF-8"},
         )
-    if proc.returncode != 0 or not proc.stdout.strip():
-        message = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
-        raise RuntimeError(f"antiword failed: {message[-1] if message else f'exit {proc.returncode}'}")
-    _store(cached, proc.stdout)
-    return proc.stdout
+        if proc.returncode != 0 or not proc.stdout.strip():
+            message = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
+            raise RuntimeError(f"antiword failed: {message[-1] if message else f'exit {proc.returncode}'}")
+        return proc.stdout
+
+    return _converted(data, digest, "db.xml", "antiword", ("antiword",), convert)
 
 
-def _soffice_docx(data: bytes, digest: str, source: str) -> bytes:
-    cached = _cached(digest, "docx")
-    if cached.exists():
-        return cached.read_bytes()
-    binary = shutil.which("soffice") or shutil.which("libreoffice")
-    if not binary:
-        raise FileNotFoundError("LibreOffice (soffice) is not installed")
-    with tempfile.TemporaryDirectory(prefix="nianbao-doc-") as tmp:
-        path = Path(tmp) / "document.doc"
-        path.write_bytes(data)
+def _soffice_docx(data: bytes, digest: str) -> bytes:
+    def convert(binary: str, path: Path) -> bytes:
+        out = path.parent / "out"
         proc = subprocess.run(
             [
                 binary,
-                f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}",
+                f"-env:UserInstallation={(path.parent / 'profile').as_uri()}",
                 "--headless",
                 "--norestore",
                 "--convert-to",
                 "docx",
                 "--outdir",
-                str(Path(tmp) / "out"),
+                str(out),
                 str(path),
             ],
             capture_output=True,
             timeout=TIMEOUT_SECONDS,
             check=False,
         )
-        produced = Path(tmp) / "out" / "document.docx"
+        produced = out / "document.docx"
         if proc.returncode != 0 or not produced.exists():
             raise RuntimeError(f"soffice could not convert it (exit {proc.returncode})")
-        result = produced.read_bytes()
-    _store(cached, result)
-    return result
+        return produced.read_bytes()
+
+    return _converted(data, digest, "docx", "LibreOffice (soffice)", ("soffice", "libreoffice"), convert)
 
 
 def _tgroup_boundaries(tgroup) -> list[float]:
@@ -194,7 +202,7 @@ def read(data: bytes, source: str = "DOC") -> Layout:
     problems: list[str] = []
     partial: Layout | None = None
     try:
-        lines, flattened = docbook_lines(_antiword(data, digest, source), source)
+        lines, flattened = docbook_lines(_antiword(data, digest), source)
         if not flattened:
             return Layout(lines=lines, kind=kind, warnings=[])
         # antiword lost the structure of a table: LibreOffice, when installed, reads it whole
@@ -205,7 +213,7 @@ def read(data: bytes, source: str = "DOC") -> Layout:
     try:
         from nianbao.parse.readers import docx
 
-        layout = docx.read(_soffice_docx(data, digest, source), source=source)
+        layout = docx.read(_soffice_docx(data, digest), source=source)
         return Layout(lines=layout.lines, kind=kind, warnings=[*problems, "converted by LibreOffice", *layout.warnings])
     except (FileNotFoundError, RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
         problems.append(f"LibreOffice: {exc}")

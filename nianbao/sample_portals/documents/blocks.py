@@ -8,15 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-APPLICANT_COLUMNS = [
-    "natural_person",
-    "commercial_enterprise",
-    "research_institution",
-    "social_welfare_org",
-    "legal_services_org",
-    "other_org",
-    "total",
-]
+from nianbao.sample_portals.cells import T3_COLUMNS
+
 T4_GROUPS = ["review", "litigation_direct", "litigation_after_review"]
 T4_COLUMNS = ["upheld", "corrected", "other", "pending", "total"]
 T4_COLUMN_LABELS = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
@@ -233,7 +226,7 @@ def table3(report: dict) -> Table:
     version = report["format_version"]
 
     def values(row_key: str) -> list[Cell]:
-        return [Cell(cell_text(report, f"t3.{row_key}.{col}")) for col in APPLICANT_COLUMNS]
+        return [Cell(cell_text(report, f"t3.{row_key}.{col}")) for col in T3_COLUMNS]
 
     rows: list[list[Cell]] = [
         [
