@@ -115,7 +115,10 @@ class ConditionalRequestMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get(_SENT_FOR_META) == request.url:
-            self.stats.inc_value("conditional/not_modified" if response.status == 304 else "conditional/modified")
+            if response.status == 304:
+                self.stats.inc_value("conditional/not_modified")
+            elif 200 <= response.status < 300:
+                self.stats.inc_value("conditional/modified")
         return response
 
 
@@ -166,5 +169,7 @@ def archived_response(response: Response, data_dir: str | Path) -> Response:
             values.setdefault(name, []).append(value)
     headers = Headers(values)
     cls = responsetypes.from_args(headers=headers, url=response.url, body=record.body)
-    return response.replace(cls=cls, status=record.status or previous.get("status") or 200, headers=headers,
-                            body=record.body, flags=[*response.flags, NOT_MODIFIED_FLAG])
+    # built afresh: replace() would carry attributes of the 304's own response class over
+    return cls(url=response.url, status=record.status or previous.get("status") or 200, headers=headers,
+               body=record.body, flags=[*response.flags, NOT_MODIFIED_FLAG], request=response.request,
+               certificate=response.certificate, ip_address=response.ip_address, protocol=response.protocol)

@@ -151,21 +151,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def nianbao_serve(tmp_path_factory):
-    """`nianbao serve` in its own process; yields (base URL, data dir, truths).
+def nianbao_serve(refreshed):
+    """`nianbao serve` in its own process over the sample-portal catalog; yields (base URL, data dir, truths)."""
+    from nianbao.sample_portals.truth import load_truth
 
-    The catalog is the seeds' unless NIANBAO_BROWSER_DATA names the DATA_DIR of a crawled and parsed
-    sample-portal archive, whose ground truth is then the sample portals' own.
-    """
-    given = os.environ.get("NIANBAO_BROWSER_DATA")
-    if given:
-        from nianbao.sample_portals.truth import load_truth
-
-        data_dir = Path(given)
-        truths = [t for t in load_truth() if t.get("expected", True)]
-    else:
-        data_dir = tmp_path_factory.mktemp("browser")
-        truths = [s.truth for s in build_truth_catalog(data_dir)]
+    assert refreshed["exit"] == 0, refreshed["stderr"][-3000:]
+    data_dir = refreshed["data"]
+    truths = [t for t in load_truth() if t.get("expected", True)]
     port = _free_port()
     cli = Path(sys.executable).with_name("nianbao")
     proc = subprocess.Popen([str(cli), "serve", "--data", str(data_dir), "--port", str(port)],

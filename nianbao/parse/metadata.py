@@ -29,6 +29,12 @@ _DATE = re.compile(
     rf"((?:19|20)\d{{2}}|{_CN_YEAR}{{4}})\s*[年\-/.]\s*(\d{{1,2}}|{_CN_NUMBER}{{1,3}})\s*[月\-/.]\s*"
     rf"(\d{{1,2}}|{_CN_NUMBER}{{1,3}})\s*日?"
 )
+# The opening sentence names the report when a page prints no title: "现公布区统计局2023年政府信息公开工作年度报告".
+_NAMED_REPORT = re.compile(
+    rf"(?:现公布|现将|特编制|编制|公布|发布)(?P<title>[^。，,；;：:、《》“”\"()（）\s\d]{{2,40}}?{_YEAR}\s*年度?"
+    rf"(?:政府信息公开|政务信息公开|政务公开|信息公开)(?:工作)?(?:年度报告|年报|工作报告))"
+)
+OPENING_LINES = 8
 _PUBLISHED_LABEL = re.compile(r"(?:发布时间|发布日期|发文日期|成文日期|印发日期)\s*[:：]?\s*")
 
 
@@ -126,6 +132,15 @@ def find_title(layout: Layout) -> tuple[str | None, int | None]:
                 return re.sub(r"\s+", " ", prev) + title, prev_index
         return title, index
     return None, None
+
+
+def title_from_opening(layout: Layout) -> str | None:
+    """The report as the opening sentences name it, for pages whose title is not in the text."""
+    for _, text in _paragraphs(layout)[:OPENING_LINES]:
+        match = _NAMED_REPORT.search(re.sub(r"\s+", "", text))
+        if match and agency_from_title(match["title"]):
+            return match["title"]
+    return None
 
 
 def _iso_date(match: re.Match) -> str | None:
@@ -286,6 +301,10 @@ def extract_metadata(layout: Layout, hints: dict | None = None) -> Metadata:
     hints = hints or {}
     meta = Metadata()
     meta.title, title_line = find_title(layout)
+    if meta.title is None:
+        meta.title = title_from_opening(layout)
+        if meta.title:
+            meta.warnings.append("title read from the opening sentence (no title line in the text)")
     if meta.title is None and hints.get("title"):
         meta.title = hints["title"]
         meta.warnings.append("title taken from the crawl (not found in the text)")

@@ -67,8 +67,9 @@ def _is_pipe_only(line: str) -> bool:
     return bool(stripped) and not stripped.strip("|")
 
 
-def _pipe_cells(line: str) -> list[str] | None:
-    """The cells of a line with `|` between them, or None when the line is not a pipe table row."""
+def _pipe_cells(line: str) -> tuple[list[str], bool] | None:
+    """The cells of a line with `|` between them and whether the row ends with merged-cell padding
+    (`||`), or None when the line is not a pipe table row."""
     stripped = line.strip()
     if "|" not in stripped or _is_pipe_only(stripped):
         return None
@@ -81,7 +82,7 @@ def _pipe_cells(line: str) -> list[str] | None:
             cells.pop()
     if any(len(c) > _MAX_PIPE_CELL for c in cells):
         return None
-    return cells
+    return cells, padded
 
 
 class _PipeRows:
@@ -120,23 +121,26 @@ def pipe_table_lines(raw: list[str]) -> list[str | list[str]]:
                 out.append(line)
             continue
         if _is_pipe_only(line):
-            pipes = line.strip().count("|")
+            # A lone pipe closes one (empty) cell; a run of pipes is merged-cell padding ending the row.
+            groups = line.split()
             if separator_due:
-                separator_due, pipes = False, pipes - 1
-                if pipes == 0:
-                    continue
-            if pipes == 1:
-                rows.add("")
-            else:
-                rows.end()
+                separator_due = False
+                groups[0] = groups[0][1:]
+            for group in filter(None, groups):
+                if len(group) == 1:
+                    rows.add("")
+                else:
+                    rows.end()
             continue
         separator_due = False
-        cells = _pipe_cells(line)
-        if cells is not None and len(cells) > 1:
+        parsed = _pipe_cells(line)
+        if parsed is not None and len(parsed[0]) > 1:
             rows.end()
-            out.append(cells)
-        elif cells is not None:
-            rows.add(cells[0])
+            out.append(parsed[0])
+        elif parsed is not None:
+            rows.add(parsed[0][0])
+            if parsed[1]:
+                rows.end()
         elif _is_pipe_only(_next_content(raw, index)) and len(line.strip()) <= _MAX_PIPE_CELL:
             rows.add(_clean(line))
             separator_due = True
