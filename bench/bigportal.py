@@ -118,6 +118,8 @@ class Content:
     """Builds every response of the generated portals from its path."""
 
     def __init__(self, items: int):
+        if not 0 < items < HOST_SPAN:
+            raise ValueError(f"bench.bigportal: items per host must be 1..{HOST_SPAN - 1}, not {items}")
         self.items = items
         self.list_pages = -(-items // PER_PAGE)
         pool = load_pool()
@@ -291,6 +293,9 @@ class BigPortal:
     """The generated portals in a child process; `with BigPortal(hosts, items) as portal: ...`."""
 
     def __init__(self, hosts: int, items: int, latency_ms: float = 0.0, startup_timeout: float = 120.0):
+        # article ids are 7 digits: DOC_BASE + host * HOST_SPAN + item
+        if not 0 < hosts <= (10_000_000 - DOC_BASE) // HOST_SPAN - 1 or not 0 < items < HOST_SPAN:
+            raise ValueError(f"bench.bigportal: {hosts} hosts × {items} items is outside 1..89 × 1..99999")
         self.hosts, self.items = hosts, items
         self.latency_ms = latency_ms
         self.startup_timeout = startup_timeout

@@ -110,18 +110,23 @@ def build_catalogs(sizes: tuple[int, ...], work: Path, batch: int = 2000, log=pr
                 if n % (batch * 10) == 0:
                     log(f"  catalog: {n} reports in {time.monotonic() - start:.0f} s")
         db.conn.execute("COMMIT")
-        db.execute("pragma wal_checkpoint(truncate)")
         db.execute("analyze")
+        db.execute("pragma wal_checkpoint(truncate)")
+        cells = db.execute("select count(*) from cells").fetchone()[0]
         target = work / f"catalog-{size}" / "catalog.db"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.unlink(missing_ok=True)
-        with sqlite3.connect(target) as copy:
-            db.conn.backup(copy)
-        cells = db.execute("select count(*) from cells").fetchone()[0]
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        if size == max(sizes):
+            db.close()  # the last size is the building file itself: no copy of the largest catalog
+            building.rename(target)
+        else:
+            with sqlite3.connect(target) as copy:
+                db.conn.backup(copy)
+            copy.close()
         out.append((target, {"reports": size, "cells": cells, "build_s": round(time.monotonic() - start, 1),
                              "file_mb": round(target.stat().st_size / 2**20, 1)}))
-    db.close()
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("-wal", "-shm"):
         Path(str(building) + suffix).unlink(missing_ok=True)
     return out
 

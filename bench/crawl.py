@@ -36,7 +36,7 @@ class CrawlPlan:
     hosts: int = 20
     latencies_ms: tuple[float, ...] = (0.0, 100.0)
     window_s: float | None = 240.0  # a run at 0 ms stops after this long if it has not finished
-    slow_window_s: float = 45.0  # every tool runs this long at latency > 0 (wget would take hours)
+    slow_window_s: float = 40.0  # every tool runs this long at latency > 0 (wget would take hours)
     timeout_s: float = 1800.0  # hard bound of any one run
 
 

@@ -42,7 +42,7 @@ def _thin(samples: list[tuple[float, float]], points: int = 60) -> list[tuple[fl
     return samples[::step] + ([samples[-1]] if samples and len(samples) % step != 1 else [])
 
 
-def run_memory_benchmark(pages: int, hosts: int, work: Path, window_s: float | None = 420.0,
+def run_memory_benchmark(pages: int, hosts: int, work: Path, window_s: float | None = 360.0,
                          log=print) -> dict:
     """One full-archive crawl of about `pages` pages with RSS sampled every second (stopped after
     window_s when it has not finished by then; the figures say how far it got)."""

@@ -17,6 +17,14 @@ def _mb(n: int | None) -> str:
     return "—" if n is None else f"{n / 2**20:,.1f} MB"
 
 
+def _memory_note(mem: dict) -> str:
+    if mem.get("complete"):
+        return ""
+    if mem.get("scrapy_finish_reason") == "closespider_timeout":
+        return " (stopped at the window)"
+    return f" (the crawl ended: {mem.get('scrapy_finish_reason')})"
+
+
 def goals(results: dict) -> list[dict]:
     """Each target of the project with its figure and whether this run met it (None: not measured)."""
     out = []
@@ -125,7 +133,7 @@ def markdown(results: dict) -> str:
         lines += [
             "", "## Memory over time (nianbao, full archive, 0 ms)", "",
             f"{_fmt(mem.get('pages'))} of {_fmt(mem.get('expected_pages'))} pages"
-            f"{'' if mem.get('complete') else ' (stopped at the window)'} in {_fmt(mem.get('wall_s'))} s ({_fmt(mem.get('pages_per_s'))} pages/s); "
+            f"{_memory_note(mem)} in {_fmt(mem.get('wall_s'))} s ({_fmt(mem.get('pages_per_s'))} pages/s); "
             f"peak RSS {_fmt(mem.get('peak_rss_mb'))} MB for the crawler process, "
             f"{_fmt(mem.get('peak_tree_rss_mb'))} MB with its child processes; after warm-up ({_fmt(mem.get('warm_up_end_s'))} s) RSS went "
             f"from {_fmt(mem.get('steady_start_mb'))} to {_fmt(mem.get('steady_end_mb'))} MB "
@@ -173,7 +181,7 @@ def markdown(results: dict) -> str:
                 continue
             if "what_if" in p:
                 lines += ["", f"**{name}** (the top crawl hot spot; a measurement, not the project's setting):", "",
-                          "| catalog | pages | wall s | pages/s | CPU s / 1000 pages |", "|---|---|---|---|---|"]
+                          "| crawl | pages | wall s | pages/s | CPU s / 1000 pages |", "|---|---|---|---|---|"]
                 lines += [f"| {k} | {_fmt(v['pages'])} | {_fmt(v['wall_s'])} | {_fmt(v['pages_per_s'])} | "
                           f"{_fmt(v['cpu_s_per_1000_pages'], 2)} |" for k, v in p["what_if"].items()]
                 continue

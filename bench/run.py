@@ -53,13 +53,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--latencies", default="0,100", help="injected per-response latencies, ms")
     p.add_argument("--crawl-window", type=float, default=240.0,
                    help="seconds after which a 0 ms crawl is stopped if it has not finished")
-    p.add_argument("--slow-window", type=float, default=45.0, help="seconds every tool runs at latency > 0")
+    p.add_argument("--slow-window", type=float, default=40.0, help="seconds every tool runs at latency > 0")
     p.add_argument("--memory-pages", type=int, default=50_000, help="pages of the memory-over-time crawl")
-    p.add_argument("--memory-window", type=float, default=420.0,
+    p.add_argument("--memory-window", type=float, default=360.0,
                    help="seconds after which the memory crawl is stopped if it has not finished")
     p.add_argument("--catalog-sizes", default="10000,100000", help="synthetic catalog sizes, reports")
     p.add_argument("--parse-seconds", type=float, default=3.0, help="CPU seconds per type and tool, at least")
-    p.add_argument("--profile-pages", type=int, default=2_000, help="pages of the profiled crawl")
+    p.add_argument("--profile-pages", type=int, default=1_500, help="pages of the profiled crawl")
     p.add_argument("--out", type=Path, default=RESULTS_DIR)
     return p.parse_args(argv)
 
@@ -128,10 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         plan = CrawlPlan(pages=args.profile_pages, hosts=args.hosts, window_s=args.crawl_window or None)
         runs = {}
         with BigPortal(args.hosts, items_for_pages(args.profile_pages, args.hosts)) as portal:
-            for name, extra in (("as is (synchronous=FULL)", []),
-                                ("synchronous=NORMAL", ["--catalog-synchronous", "normal"])):
-                _log(f"profile: what-if crawl, catalog {name}")
-                run = run_tool("nianbao", portal, work / "crawl", 0.0, plan, label="what-if", child_args=extra)
+            normal = ["--catalog-synchronous", "normal"]
+            for name, tool, extra in (("(a) nianbao as is (synchronous=FULL)", "nianbao", []),
+                                      ("(a) nianbao, synchronous=NORMAL", "nianbao", normal),
+                                      ("(b) WARC off, synchronous=NORMAL", "scrapy", normal)):
+                _log(f"profile: what-if crawl, {name}")
+                run = run_tool(tool, portal, work / "crawl", 0.0, plan, label="what-if", child_args=extra)
                 run.pop("rss_samples", None)
                 runs[name] = {k: run.get(k) for k in ("pages", "wall_s", "pages_per_s", "cpu_s_per_1000_pages")}
         shutil.rmtree(work / "crawl" / "what-if", ignore_errors=True)

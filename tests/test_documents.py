@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from lxml import etree
 
 from nianbao.parse.sniff import sniff
 from nianbao.sample_portals import documents
+from nianbao.sample_portals.documents import office
 from nianbao.sample_portals.documents.blocks import expand_grid, table3
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -101,6 +103,11 @@ def test_pdf_table3_crosses_a_page_with_its_header_repeated(report_2021_office):
     assert len(header_pages) == 2 and header_pages[1] == header_pages[0] + 1
     assert "（七）总计" in texts[header_pages[1]]
     assert "一、本年新收政府信息公开申请数量" in texts[header_pages[0]]
+    # dated by the report, not the clock: a second export gives the same bytes
+    assert b"/CreationDate(D:" + report_2021_office["published"].replace("-", "").encode() + b"000000" in data
+    docx = documents.render_docx(report_2021_office)
+    del office._memo[(hashlib.sha256(docx).hexdigest(), "pdf")]
+    assert documents.render_pdf(report_2021_office) == data
 
 
 @needs_soffice
@@ -114,6 +121,8 @@ def test_scanned_pdf_has_no_text_layer(report_2019):
             assert len(page.images) == 1
             # about 150 dpi: an A4 page is about 1240 pixels wide
             assert 1100 < page.images[0]["srcsize"][0] < 1400
+    stamp = report_2019["published"].replace("-", "").encode() + b"000000Z"
+    assert b"/CreationDate (D:" + stamp in data and b"/ModDate (D:" + stamp in data
 
 
 @needs_soffice
@@ -131,6 +140,9 @@ def test_ofd_is_a_valid_package(report_2019):
     texts = ["".join(t.itertext()) for t in content.iterfind(".//ofd:TextCode", namespaces=ns)]
     assert any("鹤岗市卫健委" in t for t in texts)
     assert content.find(".//ofd:TextObject", namespaces=ns).get("Boundary").count(" ") == 3
+    year, month, day = map(int, report_2019["published"].split("-"))
+    assert {info.date_time for info in archive.infolist()} == {(year, month, day, 0, 0, 0)}
+    assert ofd.findtext("ofd:DocBody/ofd:DocInfo/ofd:CreationDate", namespaces=ns) == report_2019["published"]
 
 
 @needs_soffice
@@ -163,3 +175,8 @@ def test_pre2019_is_free_text(report_2019):
     root = lxml.html.fragment_fromstring(fragment)
     assert root.findtext(".//h1") == "某县民政局2015年政府信息公开工作年度报告"
     assert "共主动公开政府信息321条" in root.text_content()
+    sections = {"overview": "2015年，某县民政局完善工作机制。\n（一）主动公开。", "problems": "解读形式单一。"}
+    root = lxml.html.fragment_fromstring(documents.render_pre2019({**report, "sections": sections}))
+    paragraphs = [p.text_content() for p in root.iter("p")]
+    assert paragraphs[paragraphs.index("一、概述") + 1 :][:2] == ["2015年，某县民政局完善工作机制。", "（一）主动公开。"]
+    assert paragraphs[-1] == "解读形式单一。" and "共主动公开政府信息321条" in root.text_content()

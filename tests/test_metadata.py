@@ -125,3 +125,20 @@ def test_site_name_around_a_page_title_is_dropped() -> None:
         == "哈尔滨市卫生健康委员会2023年政府信息公开工作年度报告"
     assert strip_site_suffix("某市人民政府 | 某市2023年政府信息公开工作年度报告") == "某市2023年政府信息公开工作年度报告"
     assert strip_site_suffix("南岗区卫生健康局 2022 年 政务信息公开工作年度报告") == "南岗区卫生健康局 2022 年 政务信息公开工作年度报告"
+
+
+def test_report_named_in_the_opening_sentence_when_no_title_line() -> None:
+    meta = extract_metadata(layout(
+        "根据《中华人民共和国政府信息公开条例》要求，特编制某市人民政府地方志办公室2023年政府信息公开工作年度报告。"
+        "本报告所列数据统计期限自2023年1月1日起到2023年12月31日止。",
+        "一、总体情况",
+    ))
+    assert meta.title == "某市人民政府地方志办公室2023年政府信息公开工作年度报告"
+    assert (meta.agency, meta.year) == ("某市人民政府地方志办公室", 2023)
+
+
+def test_opening_sentence_naming_the_body_as_we_gives_no_agency() -> None:
+    meta = extract_metadata(layout(
+        "根据《中华人民共和国政府信息公开条例》规定，现公布我局2022年政府信息公开工作年度报告。", "一、总体情况",
+    ))
+    assert (meta.title, meta.agency) == (None, None)

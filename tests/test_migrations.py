@@ -97,18 +97,22 @@ def _dump(path, table: str) -> list[tuple]:
 def test_v1_catalog_upgrades_in_place_without_loss(tmp_path):
     path = tmp_path / "catalog.db"
     _make_v1(path)
-    before = {t: _dump(path, t) for t in ("portals", "crawls", "captures", "documents", "document_urls",
+    before = {t: _dump(path, t) for t in ("portals", "crawls", "documents", "document_urls",
                                            "cells", "findings", "parse_failures")}
     reports_before = _dump(path, "reports")
+    captures_before = _dump(path, "captures")
 
     db = catalog.open_catalog(path)
-    assert catalog.schema_version(db) == catalog.SCHEMA_VERSION == 3
+    assert catalog.schema_version(db) == catalog.SCHEMA_VERSION == 4
     for table, rows in before.items():
         assert _dump(path, table) == rows, table
     # reports gained archived_at (backfilled from its capture); every v1 column is unchanged.
     reports_after = _dump(path, "reports")
     assert [row[: len(reports_before[0])] for row in reports_after] == reports_before
     assert db["reports"].get(1)["archived_at"] == "2024-03-01T00:10:00Z"
+    # captures gained etag and last_modified, null for what was captured before they were recorded
+    assert [row[: len(captures_before[0])] for row in _dump(path, "captures")] == captures_before
+    assert db["captures"].get(1)["etag"] is None and db["captures"].get(1)["last_modified"] is None
     # Printed values keep their type: 34 stays an integer, 25.1 a real, a blank stays null.
     assert catalog.report_cells(db, 1) == {"t3.new_received.natural_person": 34, "t3.new_received.total": 34,
                                            "t3.carried_over.total": 3, "t3.total_processed.total": 35,
@@ -126,7 +130,7 @@ def test_v1_catalog_upgrades_in_place_without_loss(tmp_path):
 
     # Opening again is a no-op.
     db = catalog.open_catalog(path)
-    assert db.execute("select version from schema_version order by version").fetchall() == [(1,), (2,), (3,)]
+    assert db.execute("select version from schema_version order by version").fetchall() == [(1,), (2,), (3,), (4,)]
     assert db.execute("select count(*) from cells").fetchone()[0] == 6
     db.close()
 
@@ -164,10 +168,46 @@ def test_previous_version_catalog_upgrades_in_place(tmp_path, monkeypatch):
         db.close()
     cells_before = _dump(path, "cells")
     db = catalog.open_catalog(path)
-    assert catalog.schema_version(db) == 3
+    assert catalog.schema_version(db) == catalog.SCHEMA_VERSION
     assert _dump(path, "cells") == cells_before
     totals = db["report_totals"].get(1)
     assert (totals["new_requests"], totals["carried_over"], totals["lawsuits"]) == (34, 3, None)
     assert [r["id"] for r in catalog.search_reports(db, "例外")] == [1]
     assert [r["id"] for r in catalog.search_reports(db, "诉")] == []
+    db.close()
+
+
+def test_version_3_catalog_gains_capture_validators(tmp_path, monkeypatch):
+    """Version 4 adds each capture's ETag and Last-Modified; older captures keep theirs null and unchanged."""
+    path = tmp_path / "catalog.db"
+    _make_v1(path)
+    with monkeypatch.context() as patch:
+        patch.setattr(catalog, "MIGRATIONS", catalog.MIGRATIONS[:3])
+        db = catalog.open_catalog(path)
+        assert catalog.schema_version(db) == 3 and "etag" not in db["captures"].columns_dict
+        db.close()
+    captures_before = _dump(path, "captures")
+    db = catalog.open_catalog(path)
+    assert catalog.schema_version(db) == 4
+    assert [row[:-2] for row in _dump(path, "captures")] == captures_before
+    old = catalog.latest_complete_capture(db, "http://127.0.0.1:9/2023.html")
+    assert (old["record_id"], old["etag"], old["last_modified"]) == ("<urn:uuid:a>", None, None)
+    # a newer complete capture of the URL records its validators and becomes what a 304 stands for
+    catalog.record_capture(db, {
+        "crawl_id": 1, "url": "http://127.0.0.1:9/2023.html", "timestamp": "2024-04-01T00:00:00Z",
+        "warc_type": "response", "record_id": "<urn:uuid:b>", "status": 200, "sha256": "bb",
+        "warc_file": "crawl-00001.warc.gz", "offset": 0, "length": 99, "etag": '"v2"',
+        "last_modified": "Mon, 03 Mar 2025 08:00:00 GMT",
+    })
+    # neither a later 304 nor a truncated capture replaces it
+    for record_id, status, truncated in (("<urn:uuid:c>", 304, None), ("<urn:uuid:d>", 200, "length")):
+        catalog.record_capture(db, {
+            "crawl_id": 1, "url": "http://127.0.0.1:9/2023.html", "timestamp": "2024-05-01T00:00:00Z",
+            "warc_type": "revisit" if status == 304 else "response", "record_id": record_id, "status": status,
+            "warc_file": "crawl-00002.warc.gz", "offset": 0, "length": 9, "truncated": truncated,
+        })
+    latest = catalog.latest_complete_capture(db, "http://127.0.0.1:9/2023.html")
+    assert (latest["record_id"], latest["etag"], latest["last_modified"]) == (
+        "<urn:uuid:b>", '"v2"', "Mon, 03 Mar 2025 08:00:00 GMT")
+    assert catalog.latest_complete_capture(db, "http://127.0.0.1:9/other.html") is None
     db.close()

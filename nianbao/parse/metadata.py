@@ -138,7 +138,9 @@ def title_from_opening(layout: Layout) -> str | None:
     """The report as the opening sentences name it, for pages whose title is not in the text."""
     for _, text in _paragraphs(layout)[:OPENING_LINES]:
         match = _NAMED_REPORT.search(re.sub(r"\s+", "", text))
-        if match and agency_from_title(match["title"]):
+        agency = agency_from_title(match["title"]) if match else None
+        # "现公布我局2022年…": the sentence names the body only as 我局/本机关, which is no agency.
+        if agency and not agency.startswith(("我", "本")):
             return match["title"]
     return None
 

@@ -28,7 +28,7 @@ _SPACE = re.compile(r"[ \u3000\xa0]+")
 _MAX_CONTINUATION = 12
 _SENTENCE = re.compile(r"[。；;！？]")
 _PIPES = str.maketrans({"｜": "|", "¦": "|"})
-# A pipe-delimited cell longer than this is prose that happens to hold a pipe, not a table cell.
+# A pipe-delimited "cell" longer than this, or ending a sentence, is prose that holds a pipe.
 _MAX_PIPE_CELL = 80
 
 
@@ -80,7 +80,7 @@ def _pipe_cells(line: str) -> tuple[list[str], bool] | None:
     if padded:
         while len(cells) > 1 and not cells[-1]:
             cells.pop()
-    if any(len(c) > _MAX_PIPE_CELL for c in cells):
+    if any(len(c) > _MAX_PIPE_CELL or "。" in c for c in cells):
         return None
     return cells, padded
 

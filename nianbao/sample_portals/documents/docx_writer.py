@@ -118,7 +118,7 @@ def render_docx(report: dict, table_images: Iterable[str] = ()) -> bytes:
         else:
             _add_table(doc, block, USABLE_WIDTH_CM)
             doc.add_paragraph()
-    stamp = _report_datetime(report)
+    stamp = report_datetime(report)
     doc.core_properties.created = doc.core_properties.modified = stamp
     doc.core_properties.title = report_title(report)
     doc.core_properties.author = report["agency"]
@@ -127,7 +127,8 @@ def render_docx(report: dict, table_images: Iterable[str] = ()) -> bytes:
     return _stable_zip(buffer.getvalue(), stamp)
 
 
-def _report_datetime(report: dict) -> datetime:
+def report_datetime(report: dict) -> datetime:
+    """When the report was published (midnight), the date every writer stamps into its file."""
     published = str(report.get("published") or f"{int(report['year']) + 1}-01-31")[:10]
     return datetime.fromisoformat(published)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
@@ -9,6 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pdfplumber
 
 from nianbao.sample_portals.documents.blocks import report_title
+from nianbao.sample_portals.documents.docx_writer import report_datetime
 from nianbao.sample_portals.documents.pdf_writer import render_pdf
 
 NS = "http://www.ofdspec.org/2016"
@@ -61,7 +63,7 @@ def render_ofd(report: dict) -> bytes:
     max_id = next_id + len(pages_xml)
     ofd_xml = (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<ofd:OFD xmlns:ofd="{NS}" Version="1.0" DocType="OFD">'
-        f"<ofd:DocBody><ofd:DocInfo><ofd:DocID>{abs(hash(report_title(report))) % 10**16:016d}</ofd:DocID>"
+        f"<ofd:DocBody><ofd:DocInfo><ofd:DocID>{_doc_id(report_title(report))}</ofd:DocID>"
         f"<ofd:Title>{escape(report_title(report))}</ofd:Title>"
         f"<ofd:CreationDate>{escape(str(report.get('published') or ''))}</ofd:CreationDate></ofd:DocInfo>"
         "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"
@@ -76,11 +78,17 @@ def render_ofd(report: dict) -> bytes:
         f'<?xml version="1.0" encoding="UTF-8"?>\n<ofd:Res xmlns:ofd="{NS}" BaseLoc="Res"><ofd:Fonts>'
         f'<ofd:Font ID="2" FontName={quoteattr("宋体")} FamilyName={quoteattr("宋体")}/></ofd:Fonts></ofd:Res>'
     )
+    members = {"OFD.xml": ofd_xml, "Doc_0/Document.xml": document_xml, "Doc_0/PublicRes.xml": public_res}
+    members.update({f"Doc_0/Pages/Page_{i}/Content.xml": page_xml for i, page_xml in enumerate(pages_xml)})
+    # members dated by the report, not the clock, so the same report always gives the same bytes
+    stamp = report_datetime(report).timetuple()[:6]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("OFD.xml", ofd_xml)
-        archive.writestr("Doc_0/Document.xml", document_xml)
-        archive.writestr("Doc_0/PublicRes.xml", public_res)
-        for i, page_xml in enumerate(pages_xml):
-            archive.writestr(f"Doc_0/Pages/Page_{i}/Content.xml", page_xml)
+        for name, text in members.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=stamp), text, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+def _doc_id(title: str) -> str:
+    """A 16-digit document id derived from the title (stable across processes, unlike hash())."""
+    return f"{int(hashlib.sha1(title.encode()).hexdigest(), 16) % 10**16:016d}"

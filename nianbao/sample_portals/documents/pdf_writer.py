@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import random
+import re
+from datetime import datetime
 
 import pypdfium2
 from PIL import Image, ImageFilter
 
-from nianbao.sample_portals.documents.docx_writer import render_docx
+from nianbao.sample_portals.documents.docx_writer import render_docx, report_datetime
 from nianbao.sample_portals.documents.office import convert
 
 SCAN_DPI = 150
+_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate)\s*\(D:)\d{14}")
+_PDF_DIGEST = re.compile(rb"(<|/DocChecksum /)[0-9A-Fa-f]{32}")
 
 
 def render_pdf(report: dict) -> bytes:
     """A text PDF as an office suite exports it; table 3 crosses a page break with its header repeated."""
-    return convert(render_docx(report), "docx", "pdf")
+    docx = render_docx(report)
+    return stable_pdf(convert(docx, "docx", "pdf"), report_datetime(report), docx)
 
 
 def render_doc(report: dict) -> bytes:
@@ -38,8 +44,27 @@ def render_scanned_pdf(report: dict, dpi: int = SCAN_DPI, seed: int = 0) -> byte
     finally:
         pdf.close()
     out = io.BytesIO()
-    pages[0].save(out, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi)
+    stamp = report_datetime(report).timetuple()
+    pages[0].save(
+        out, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi, creationDate=stamp, modDate=stamp
+    )
     return out.getvalue()
+
+
+def stable_pdf(pdf: bytes, when: datetime, source: bytes) -> bytes:
+    """The PDF with the clock taken out, so the same report always gives the same bytes.
+
+    LibreOffice stamps the export time as /CreationDate and derives the trailer's /ID and /DocChecksum
+    from it; these become `when` and a digest of `source`. Every replacement keeps its length, so the
+    cross-reference offsets stay valid.
+    """
+    stamp = when.strftime("%Y%m%d%H%M%S").encode()
+    digest = hashlib.md5(source).hexdigest().upper().encode()
+    pdf = _PDF_DATE.sub(lambda m: m.group(1) + stamp, pdf)
+    trailer = pdf.rfind(b"trailer")
+    if trailer < 0:
+        return pdf
+    return pdf[:trailer] + _PDF_DIGEST.sub(lambda m: m.group(1) + digest, pdf[trailer:])
 
 
 def _scan_noise(image: Image.Image, rng: random.Random) -> Image.Image:
