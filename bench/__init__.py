@@ -1,0 +1,1 @@
+"""Benchmarks of crawl, archive, parse and catalog speed: `python -m bench.run`."""

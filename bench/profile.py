@@ -88,7 +88,7 @@ def _callers(by_caller: dict, key: tuple[str, str], busy: float, top: int = 3) -
 
 
 def profile_crawl(registry: Path, work: Path, warc: bool = True, timeout_s: float = 600) -> dict:
-    """Run one benchmark crawl under pyinstrument; its hot spots (the text report is kept in work)."""
+    """Run one benchmark crawl under pyinstrument; its hot spots."""
     from pyinstrument.session import Session
 
     work.mkdir(parents=True, exist_ok=True)
@@ -101,4 +101,5 @@ def profile_crawl(registry: Path, work: Path, warc: bool = True, timeout_s: floa
     with open(work / "profile.log", "wb") as log:
         subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s, check=False)
     session = Session.load(str(session_file))
+    session_file.unlink()  # tens of MB; the hot spots are what is kept
     return hot_spots(session)

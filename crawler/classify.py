@@ -37,6 +37,10 @@ _NEGATIVE = re.compile(
     r"工作计划|汇总表|报送|编制工作|填报|征求意见稿|征求意见|草案|送审稿|讨论稿|"
     r"图解|一图读懂|一图看懂|图说|的说明|更正说明|勘误"
 )
+# a negative word that is part of the reporting body's name (审计局, 统计局, 督查室): not a verdict on the item
+_BODY_NAME = re.compile(
+    r"(审计|统计|督查|考核|评估|检查|预算|通报|培训)(局|厅|署|委员会|委|办公室|办|室|中心|处|科|队|站|所|院)"
+)
 # a heading that names the whole column rather than one report
 _COLUMN_NAME = re.compile(r"^(政府|政务)?信息公开(工作)?年(度报告|报)$|^年度报告$|^年报$")
 
@@ -93,7 +97,7 @@ def classify_title(title: str) -> Classification:
     text = normalise_title(title)
     if not text:
         return Classification(False, None, "empty title")
-    negative = _NEGATIVE.search(text)
+    negative = _NEGATIVE.search(_BODY_NAME.sub("", text))
     if negative:
         return Classification(False, statistical_year(text), f"not a report: {negative.group(0)}")
     if _COLUMN_NAME.match(text):
@@ -118,7 +122,7 @@ def is_annual_report(title: str) -> bool:
 def may_be_truncated_report(title: str) -> bool:
     """A list title cut short (``…政府信息公开工…``) that could be a report: worth opening the page."""
     text = normalise_title(title)
-    if not _TRUNCATED.search(text) or _NEGATIVE.search(text):
+    if not _TRUNCATED.search(text) or _NEGATIVE.search(_BODY_NAME.sub("", text)):
         return False
     return bool(_SUBJECT.search(text) or re.search(r"政府信|政务信|信息公", text)) and statistical_year(text) is not None
 

@@ -38,17 +38,18 @@ _SMALL_PAGE = 16 * 1024
 
 def is_challenge(response: Response, blocked_codes: list[int]) -> str | None:
     """Why `response` is an anti-bot answer rather than the page, or None when it is the page."""
-    body = response.body[:64 * 1024]
     status = response.status
     if status in (412, 521) and status in blocked_codes:
         return f"HTTP {status} anti-bot answer"
-    markers = bool(_CHALLENGE_MARKERS.search(body))
+    small_ok = status in (200, 202) and len(response.body) < _SMALL_PAGE
+    if status not in blocked_codes and not small_ok:
+        return None  # the common case, decided without scanning the body
+    body = response.body[:64 * 1024]
     cookie_script = bool(_COOKIE_SCRIPT.search(body) and _RELOAD.search(body))
-    if status in blocked_codes and (markers or cookie_script):
+    if status in blocked_codes and (cookie_script or _CHALLENGE_MARKERS.search(body)):
         return f"HTTP {status} challenge page"
-    if status in (200, 202) and len(response.body) < _SMALL_PAGE and (cookie_script or b"$_ts" in body):
-        if b"<a " not in body.lower():
-            return f"HTTP {status} JavaScript challenge"
+    if small_ok and (cookie_script or b"$_ts" in body) and b"<a " not in body.lower():
+        return f"HTTP {status} JavaScript challenge"
     return None
 
 

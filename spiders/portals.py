@@ -377,7 +377,8 @@ class PortalsSpider(scrapy.Spider):
             self.logger.warning("%s: 304 Not Modified, but the archived copy cannot be used (%s); fetching it "
                                 "again (portal %s)", response.url, exc, portal_id)
             self.crawler.stats.inc_value("conditional/refetched")
-            return self._journaled(response, [unconditional(response.request)])
+            # not journaled: the full fetch has the same fingerprint and finishes the page itself
+            return [unconditional(response.request)]
         self.crawler.stats.inc_value("conditional/restored_from_archive")
         return self._journaled(restored, handle(restored))
 

@@ -95,3 +95,11 @@ def test_navigation_link_texts():
     assert not is_disclosure_section_link("政府信息公开制度")
     assert is_year_tab("2022年度") and is_year_tab("2019")
     assert not is_year_tab("2022年工作动态")
+
+
+def test_a_body_whose_name_holds_a_negative_word_still_reports():
+    verdict = classify_title("哈尔滨市审计局2008年政府信息公开工作年度报告")
+    assert (verdict.is_report, verdict.year) == (True, 2008)
+    assert classify_title("某省统计局2023年政府信息公开工作年度报告").is_report
+    assert not classify_title("某市审计局关于2023年度预算执行审计工作的通知").is_report
+    assert not classify_title("2023年度统计年报").is_report

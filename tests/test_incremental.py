@@ -9,6 +9,7 @@ document as seen; list pages are fetched in full, and the parser stage has nothi
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -177,3 +178,46 @@ def test_an_unreadable_archived_capture_is_a_clear_error(refreshes) -> None:
     with pytest.raises(ArchiveLookupError, match="gone.warc.gz") as error:
         archived_response(response, refreshes["data"])
     assert row["url"] in str(error.value)
+
+
+def _copy_of_archive(refreshes, tmp_path: Path) -> tuple[Path, sqlite3.Connection]:
+    data = tmp_path / "data"
+    shutil.copytree(refreshes["data"], data, ignore=shutil.ignore_patterns("refresh.lock", "jobs"))
+    db = sqlite3.connect(data / "catalog.db")
+    db.row_factory = sqlite3.Row
+    return data, db
+
+
+def _crawl_stats(db: sqlite3.Connection) -> tuple[int, dict]:
+    crawl_id, stats = db.execute("select id, stats from crawls order by id desc limit 1").fetchone()
+    return crawl_id, json.loads(stats)
+
+
+def test_a_304_the_archive_cannot_answer_is_fetched_again(refreshes, sample_portals, tmp_path) -> None:
+    data, db = _copy_of_archive(refreshes, tmp_path)
+    # the catalog points at WARC files that were moved away since
+    db.execute("update captures set warc_file = 'moved-away.warc.gz' where portal_id = 'sample-gbk'")
+    db.commit()
+    _refresh(sample_portals.registry, data, "--only", "sample-gbk")
+    crawl_id, stats = _crawl_stats(db)
+    assert stats["conditional/not_modified"] == stats["conditional/refetched"] > 0
+    assert "conditional/restored_from_archive" not in stats
+    documents = db.execute("select u.url, d.last_seen from document_urls u join documents d on d.id = u.document_id "
+                           "where d.portal_id = 'sample-gbk' and d.kind != 'list_page'").fetchall()
+    assert len(documents) >= 10
+    for url, last_seen in documents:
+        statuses = [c["status"] for c in _main_captures(db, crawl_id, url)]
+        assert statuses == [304, 200], url
+        assert last_seen >= db.execute("select started_at from crawls where id = ?", (crawl_id,)).fetchone()[0]
+    db.close()
+
+
+def test_conditional_requests_can_be_turned_off(refreshes, sample_portals, tmp_path) -> None:
+    data, db = _copy_of_archive(refreshes, tmp_path)
+    _refresh(sample_portals.registry, data, "--only", "sample-gbk", "-s", "CONDITIONAL_REQUESTS=False")
+    crawl_id, stats = _crawl_stats(db)
+    assert not [k for k in stats if k.startswith("conditional/")]
+    statuses = {status for (status,) in db.execute(
+        "select status from captures where crawl_id = ? and warc_type in ('response', 'revisit')", (crawl_id,))}
+    assert 304 not in statuses and 200 in statuses
+    db.close()

@@ -336,8 +336,7 @@ def test_every_report_is_served_in_its_declared_format(sample_portals, sample_tr
             if u["role"] == "report_page":
                 text = data.decode("gbk" if u["host"] == "gbk" else "utf-8")
                 assert t["title"] in text and t["agency"] in text
-                if t["sections"]:
-                    assert t["sections"]["problems"] in text and t["sections"]["other"] in text
+                assert t["sections"]["problems"] in text and t["sections"]["other"] in text
             if u["role"] == "detail_page":
                 assert sample_portals.base_urls["files"].encode() in data or b"uploadfile" in data
             if u["role"] in ("report_page", "attachment"):

@@ -1,6 +1,7 @@
 """Generate the sample portals' static tree (site/) and ground truth (truth/): `python -m nianbao.sample_portals.build`.
 
-The output is committed; re-run after changing the corpus, a family or a document writer.
+The output is committed; re-run after changing the corpus, a family or a document writer (a rebuild of an
+unchanged corpus rewrites no byte).
 Attachment formats need LibreOffice at generation time (not at run time).
 """
 
@@ -33,7 +34,7 @@ def truth_record(report: dict, urls: list[dict]) -> dict:
     """A report's ground truth: the seeds' shape plus where and how it is published."""
     record = {k: report[k] for k in TRUTH_KEYS}
     if report["format"] == "html" and not _prints_sections(report):
-        # the free-text writer composes its own text: the truth only states what the page prints
+        # a page that does not print the report's section texts: the truth only states what it prints
         record["sections"] = None
     record["urls"] = urls
     if not report["expected"]:

@@ -3,7 +3,8 @@
 A report is a dict shaped like the seeds' truth (`agency, year, format_version, cells`) plus `title`,
 `published` (ISO date) and optional `sections` {overview, proactive, requests, reviews, problems, other}
 (paragraphs separated by newlines), `null_text` (how a null cell prints: "—" by default, or "") and, for
-`render_pre2019`, `figures` {proactive, requests}. DOCX bytes are reproducible for the same report.
+`render_pre2019`, `figures` {proactive, requests}. Every format is reproducible byte for byte: the dates a
+file carries are the report's `published` date, never the clock.
 PDF, DOC, scanned-PDF and OFD output need LibreOffice at generation time.
 """
 

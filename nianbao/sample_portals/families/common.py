@@ -55,6 +55,16 @@ class SiteWriter:
             {"host": host, "path": path, "role": role, "format": fmt}
         )
 
+    def publish(self, report: dict, host: str, path: str, page: bytes | str, role: str = "report_page") -> None:
+        """Write an HTML page of `report` at host+path and record it as its report_page or detail_page."""
+        self.write(host, path, page)
+        self.place(report["id"], host, path, role, "html")
+
+    def publish_attachment(self, report: dict, host: str, path: str, url: str | None = None) -> None:
+        """Write `report` in its attachment format at host+path, recorded at `url` when it is fetched elsewhere."""
+        self.write(host, path, attachment_bytes(report))
+        self.place(report["id"], host, url or path, "attachment", report["format"])
+
     def save_manifest(self, family: str, entries: list[Entry], extra: dict | None = None) -> None:
         """The column's entries, which the server needs for data endpoints and scaled columns."""
         body = {"family": family, "entries": [asdict(e) for e in entries], **(extra or {})}

@@ -15,7 +15,6 @@ from nianbao.sample_portals.families.common import (
     ScaledColumn,
     SiteWriter,
     article_html,
-    attachment_bytes,
     attachment_name,
     notice_body,
     notices,
@@ -138,18 +137,16 @@ def build(reports: list[dict], writer: SiteWriter) -> None:
         day = r["published"]
         path = _detail_path(r["id"], day)
         if r["format"] == "html":
-            writer.write(FAMILY, path, encode(_detail_page(path, r["title"], day, r["agency"], article_html(r))))
-            writer.place(r["id"], FAMILY, path, "report_page", "html")
+            writer.publish(r, FAMILY, path, encode(_detail_page(path, r["title"], day, r["agency"], article_html(r))))
         else:
             d = date.fromisoformat(day)
             file_path = f"/uploadfile/{d.year}/{d:%m%d}/{d:%Y%m%d}{stamp(r['id'], 8)}.{ATTACHMENT_EXT[r['format']]}"
-            writer.write(FAMILY, file_path, attachment_bytes(r))
             link = (
                 f'<P>附件：<A href="{rel(path, file_path)}">{escape(attachment_name(r))}</A></P>'
             )
-            writer.write(FAMILY, path, encode(_detail_page(path, r["title"], day, r["agency"], "<P>详见附件。</P>", link)))
-            writer.place(r["id"], FAMILY, path, "detail_page", "html")
-            writer.place(r["id"], FAMILY, file_path, "attachment", r["format"])
+            page = _detail_page(path, r["title"], day, r["agency"], "<P>详见附件。</P>", link)
+            writer.publish(r, FAMILY, path, encode(page), "detail_page")
+            writer.publish_attachment(r, FAMILY, file_path)
         entries.append(Entry(r["title"], day, path, "report", r["id"]))
     items = notices("鹤岗市卫健委", range(2009, 2021), seed=44, count=6)
     items.append(("关于表彰王喆等优秀政务公开工作者的通报", "2016-06-12"))

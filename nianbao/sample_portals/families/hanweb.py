@@ -20,7 +20,6 @@ from nianbao.sample_portals.families.common import (
     ScaledColumn,
     SiteWriter,
     article_html,
-    attachment_bytes,
     attachment_name,
     doc_number,
     notice_body,
@@ -169,13 +168,11 @@ def build(reports: list[dict], writer: SiteWriter) -> None:
         day = r["published"]
         path = _detail_path(r["id"], day)
         if r["format"] == "html":
-            writer.write(FAMILY, path, _detail_page(r["title"], day, article_html(r)))
-            writer.place(r["id"], FAMILY, path, "report_page", "html")
+            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, article_html(r)))
         else:
             d = date.fromisoformat(day)
             stored = f"{d:%y%m%d}{stamp(r['id'], 10)}.{ATTACHMENT_EXT[r['format']]}"
             file_path = f"/hywjj/downfile/{stored}"
-            writer.write("files", file_path, attachment_bytes(r))
             downloads[stored] = {"path": file_path, "name": attachment_name(r)}
             url = f"{DOWNLOAD}?classid=0&filename={stored}"
             link = (
@@ -183,9 +180,8 @@ def build(reports: list[dict], writer: SiteWriter) -> None:
                 f"{escape(attachment_name(r))}</a></div>"
             )
             intro = f"<p>《{escape(r['title'])}》全文见附件。</p>"
-            writer.write(FAMILY, path, _detail_page(r["title"], day, intro, link))
-            writer.place(r["id"], FAMILY, path, "detail_page", "html")
-            writer.place(r["id"], "files", url, "attachment", r["format"])
+            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, intro, link), "detail_page")
+            writer.publish_attachment(r, "files", file_path, url)
         if r["year"] == 2016:
             slow.append(path)
         if r["year"] == 2020:

@@ -18,7 +18,6 @@ from nianbao.sample_portals.families.common import (
     ScaledColumn,
     SiteWriter,
     article_html,
-    attachment_bytes,
     attachment_name,
     doc_number,
     notice_body,
@@ -173,19 +172,17 @@ def build(reports: list[dict], writer: SiteWriter) -> None:
         day = r["published"]
         path = _detail_path(r["id"])
         if r["format"] == "html":
-            writer.write(FAMILY, path, _detail_page(r["title"], day, article_html(r)))
-            writer.place(r["id"], FAMILY, path, "report_page", "html")
+            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, article_html(r)))
         else:
             d = date.fromisoformat(day)
             file_path = f"/qkq/uploadfiles/{d:%Y%m}/{d:%Y%m%d}{stamp(r['id'], 9)}.{ATTACHMENT_EXT[r['format']]}"
-            writer.write("files", file_path, attachment_bytes(r))
             link = (
                 f'<p class="attach">附件：<a href="{FILES_BASE}{file_path}" download>'
                 f"{escape(attachment_name(r))}</a></p>"
             )
-            writer.write(FAMILY, path, _detail_page(r["title"], day, f"<p>详见附件：{escape(r['title'])}</p>", link))
-            writer.place(r["id"], FAMILY, path, "detail_page", "html")
-            writer.place(r["id"], "files", file_path, "attachment", r["format"])
+            intro = f"<p>详见附件：{escape(r['title'])}</p>"
+            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, intro, link), "detail_page")
+            writer.publish_attachment(r, "files", file_path)
         entries.append(Entry(r["title"], day, path, "report", r["id"]))
     for title, day in notices("硚口区卫健局", range(2018, 2025), seed=33, count=6):
         path = _detail_path(title)

@@ -16,7 +16,6 @@ from nianbao.sample_portals.families.common import (
     ScaledColumn,
     SiteWriter,
     article_html,
-    attachment_bytes,
     attachment_name,
     doc_number,
     notice_body,
@@ -186,8 +185,7 @@ def build(reports: list[dict], writer: SiteWriter) -> None:
             # a draft behind a robots.txt Disallow: listed, served, and never to be fetched
             d = date.fromisoformat(day)
             path = f"{COLUMN}preview/t{d:%Y%m%d}_{doc_number(r['id'])}.html"
-            writer.write(FAMILY, path, _detail_page(r["title"], day, r["agency"], article_html(r)))
-            writer.place(r["id"], FAMILY, path, "report_page", "html")
+            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, r["agency"], article_html(r)))
             entries.append(Entry(r["title"], day, path, "disallowed", r["id"]))
             continue
         paths = [_detail_path(r["id"], day)]
@@ -199,15 +197,12 @@ def build(reports: list[dict], writer: SiteWriter) -> None:
             shown_day = path.split("/t")[-1][:8]
             shown_day = f"{shown_day[:4]}-{shown_day[4:6]}-{shown_day[6:]}"
             if r["format"] == "html":
-                writer.write(FAMILY, path, _detail_page(r["title"], day, r["agency"], article_html(r)))
-                writer.place(r["id"], FAMILY, path, "report_page", "html")
+                writer.publish(r, FAMILY, path, _detail_page(r["title"], day, r["agency"], article_html(r)))
             else:
                 ext = ATTACHMENT_EXT[r["format"]]
                 d = date.fromisoformat(day)
                 # the re-published page links the attachment the first page uploaded
                 file_path = f"/hrb{paths[0].rsplit('/', 1)[0]}/P0{d:%Y%m%d}{stamp(r['id'], 12)}.{ext}"
-                if n == 0:
-                    writer.write("files", file_path, attachment_bytes(r))
                 link = (
                     f'<div class="fujian">附件：<a href="{FILES_BASE}{file_path}" '
                     f'OLDSRC="{escape(file_path)}">{escape(attachment_name(r))}</a></div>'
@@ -215,10 +210,9 @@ def build(reports: list[dict], writer: SiteWriter) -> None:
                 intro = (
                     f'<p style="text-indent:2em">现将《{escape(r["title"])}》予以公布，详见附件。</p>'
                 )
-                writer.write(FAMILY, path, _detail_page(r["title"], day, r["agency"], intro, link))
-                writer.place(r["id"], FAMILY, path, "detail_page", "html")
+                writer.publish(r, FAMILY, path, _detail_page(r["title"], day, r["agency"], intro, link), "detail_page")
                 if n == 0:
-                    writer.place(r["id"], "files", file_path, "attachment", r["format"])
+                    writer.publish_attachment(r, "files", file_path)
             kind = "report" if n == 0 else "duplicate"
             if r["year"] == 2019 and r["agency"] == SITE_NAME:
                 # the list still links the address the article had before the site moved it

@@ -1,0 +1,33 @@
+"""The browser starts only for portals that need one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from nianbao.config import PROJECT_ROOT
+from nianbao.demo import DEMO_SETTINGS
+from nianbao.refresh import scrapy_env
+
+
+def crawl(registry, data, only: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}", "-a", f"only={only}",
+           "-s", f"DATA_DIR={data}", "-s", "LOG_LEVEL=INFO"]
+    for key, value in DEMO_SETTINGS.items():
+        if key != "LOG_LEVEL":
+            cmd += ["-s", f"{key}={value}"]
+    return subprocess.run(cmd, cwd=PROJECT_ROOT, env=scrapy_env(), capture_output=True, text=True, timeout=300)
+
+
+def test_a_crawl_without_javascript_portals_starts_no_browser(sample_portals, tmp_path) -> None:
+    result = crawl(sample_portals.registry, tmp_path / "data", "sample-gbk")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "'portal/sample-gbk/reports'" in result.stderr
+    assert "Starting download handler" not in result.stderr and "playwright/" not in result.stderr
+
+
+def test_a_javascript_portal_starts_it_once(sample_portals, tmp_path) -> None:
+    result = crawl(sample_portals.registry, tmp_path / "data", "sample-jsapp")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr.count("Starting download handler") == 1
+    assert "'playwright/browser_count': 1" in result.stderr and "'portal/sample-jsapp/reports'" in result.stderr
