@@ -157,7 +157,7 @@ def archived_response(response: Response, data_dir: str | Path) -> Response:
     where = f"{response.url}: record {previous['record_id']} ({previous['warc_file']}@{previous['offset']})"
     try:
         record = read_record_at(data_dir, previous["warc_file"], previous["offset"])
-    except (ArchiveLookupError, OSError, ValueError) as exc:
+    except Exception as exc:  # a missing file, a broken record: either way the copy is not there
         raise ArchiveLookupError(f"{where}: {exc}") from exc
     if record.truncated:
         raise ArchiveLookupError(f"{where}: the archived payload is truncated ({record.truncated})")

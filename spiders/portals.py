@@ -362,7 +362,7 @@ class PortalsSpider(scrapy.Spider):
             return self._not_modified(response, self._attachment)
         return self._journaled(response, self._attachment(response))
 
-    def _not_modified(self, response: Response, handle) -> Iterator[Any]:
+    def _not_modified(self, response: Response, handle) -> Iterable[Any]:
         """A 304 for a document: carry on with the archived copy the server confirmed, as if served.
 
         Its items still go out (the catalog records that the document was seen again), and a
