@@ -18,7 +18,24 @@ logger = logging.getLogger(__name__)
 COLLECTION = "nianbao"
 
 
-def pywb_config(data_dir: Path) -> str:
+def write_replay_index(data_dir: Path, out_dir: Path) -> Path:
+    """DATA_DIR's CDXJ indexes without the server-not-modified revisits, for pywb.
+
+    pywb answers a revisit with the revisit's own HTTP headers and the original's payload; for a
+    `304 Not Modified` revisit that is a 304 the browser cannot show. The unchanged document is the
+    earlier capture's, so replay leaves those lines out (the archive and its indexes keep them).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for index in sorted((data_dir / "indexes").glob("*.cdxj")):
+        with open(index, encoding="utf-8") as src, open(out_dir / index.name, "w", encoding="utf-8") as dst:
+            for line in src:
+                if '"mime": "warc/revisit"' in line and '"status": "304"' in line:
+                    continue
+                dst.write(line)
+    return out_dir
+
+
+def pywb_config(data_dir: Path, index_dir: Path | None = None) -> str:
     """The pywb config.yaml text for DATA_DIR (JSON is valid YAML, and quotes every path safely)."""
     import json
 
@@ -26,7 +43,7 @@ def pywb_config(data_dir: Path) -> str:
         "collections": {
             COLLECTION: {
                 "archive_paths": str((data_dir / "warc").resolve()) + "/",
-                "index_paths": str((data_dir / "indexes").resolve()) + "/",
+                "index_paths": str((index_dir or data_dir / "indexes").resolve()) + "/",
             }
         },
         # Pages are rewritten and shown directly, without pywb's top frame.
@@ -58,7 +75,8 @@ def serve_replay(data_dir: str | Path, host: str = "127.0.0.1", port: int = 8080
 
     with tempfile.TemporaryDirectory(prefix="nianbao-replay-") as workdir:
         config_file = Path(workdir) / "config.yaml"
-        config_file.write_text(pywb_config(data_dir), encoding="utf-8")
+        index_dir = write_replay_index(data_dir, Path(workdir) / "indexes")
+        config_file.write_text(pywb_config(data_dir, index_dir), encoding="utf-8")
         previous = os.getcwd()
         os.chdir(workdir)  # pywb resolves its templates/static/collections roots from here
         try:

@@ -10,7 +10,7 @@ from crawler.pipelines import catalog_path
 
 logger = logging.getLogger(__name__)
 
-PORTAL_COUNTERS = ("pages", "reports", "attachments", "errors", "blocked")
+PORTAL_COUNTERS = ("pages", "reports", "attachments", "not_modified", "errors", "blocked")
 # settings worth keeping with the crawl's record
 RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
                      "AUTOTHROTTLE_ENABLED", "JOBDIR", "DATA_DIR", "RETRY_TIMES", "DOWNLOAD_MAXSIZE")

@@ -157,7 +157,8 @@ def test_closing_stats_per_portal(crawl):
     summary = crawl["stats"]["portals/summary"]
     for portal_id, expected in crawl["expected"].items():
         row = summary[portal_id]
-        assert set(row) == {"pages", "reports", "attachments", "errors", "blocked"}
+        assert set(row) == {"pages", "reports", "attachments", "not_modified", "errors", "blocked"}
+        assert row["not_modified"] == 0  # a first crawl has nothing to ask about
         if expected["blocked"]:
             assert row["blocked"] == 1 and row["pages"] == 0 and row["reports"] == 0
             continue
