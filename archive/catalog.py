@@ -239,6 +239,9 @@ def open_catalog(path: str | Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), timeout=30)
     db = sqlite_utils.Database(conn)
     db.execute("pragma journal_mode=wal")
+    # In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits, which the
+    # WARC files (the evidence) still hold. FULL would sync the disk once per captured record.
+    db.execute("pragma synchronous=normal")
     db.execute("pragma busy_timeout=30000")
     db.execute("pragma foreign_keys=on")
     try:
