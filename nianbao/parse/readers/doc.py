@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from nianbao.parse.layout import Layout
 from nianbao.parse.sniff import sniff
@@ -88,31 +89,36 @@ def _antiword(data: bytes, digest: str) -> bytes:
     return _converted(data, digest, "db.xml", "antiword", ("antiword",), convert)
 
 
-def _soffice_docx(data: bytes, digest: str) -> bytes:
-    def convert(binary: str, path: Path) -> bytes:
-        out = path.parent / "out"
-        proc = subprocess.run(
-            [
-                binary,
-                f"-env:UserInstallation={(path.parent / 'profile').as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                "docx",
-                "--outdir",
-                str(out),
-                str(path),
-            ],
-            capture_output=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
-        produced = out / "document.docx"
-        if proc.returncode != 0 or not produced.exists():
-            raise RuntimeError(f"soffice could not convert it (exit {proc.returncode})")
-        return produced.read_bytes()
+# A LibreOffice that starts with a fresh profile sometimes exits having written nothing; a second
+# start with the profile in place succeeds.
+@retry(stop=stop_after_attempt(2), retry=retry_if_exception_type(RuntimeError), reraise=True)
+def _run_soffice(binary: str, path: Path) -> bytes:
+    """Convert the document at path to DOCX with LibreOffice headless; its bytes."""
+    out = path.parent / "out"
+    proc = subprocess.run(
+        [
+            binary,
+            f"-env:UserInstallation={(path.parent / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "docx",
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        capture_output=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+    produced = out / "document.docx"
+    if proc.returncode != 0 or not produced.exists():
+        raise RuntimeError(f"soffice could not convert it (exit {proc.returncode})")
+    return produced.read_bytes()
 
-    return _converted(data, digest, "docx", "LibreOffice (soffice)", ("soffice", "libreoffice"), convert)
+
+def _soffice_docx(data: bytes, digest: str) -> bytes:
+    return _converted(data, digest, "docx", "LibreOffice (soffice)", ("soffice", "libreoffice"), _run_soffice)
 
 
 def _tgroup_boundaries(tgroup) -> list[float]:
