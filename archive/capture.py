@@ -28,7 +28,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Response
 
-from archive.catalog import open_catalog, record_capture
+from archive.catalog import open_catalog, record_captures
 from archive.cdxj import update_indexes
 from archive.warc import (
     ORIGINAL_HEADER_PREFIX,
@@ -135,15 +135,17 @@ class ExchangeArchive:
     def _current_crawl_id(self) -> Any:
         return self.crawl_id() if callable(self.crawl_id) else self.crawl_id
 
-    def _record(self, capture: dict) -> None:
+    def _record(self, *captures: dict) -> None:
+        """List written records in the catalog, in one transaction."""
         if self.db is None:
             return
-        capture.setdefault("crawl_id", self._current_crawl_id())
+        for capture in captures:
+            capture.setdefault("crawl_id", self._current_crawl_id())
         try:
-            record_capture(self.db, capture)
+            record_captures(self.db, captures)
         except Exception as exc:
-            logger.error("%s: cannot list WARC record %s in the catalog: %s", capture.get("url"),
-                         capture.get("record_id"), exc)
+            logger.error("%s: cannot list WARC records %s in the catalog: %s", captures[0].get("url"),
+                         ", ".join(str(c.get("record_id")) for c in captures), exc)
 
     def _warcinfo_written(self, info: WrittenRecord) -> None:
         self.count("warc/files")
@@ -238,8 +240,7 @@ class ExchangeArchive:
             # the validators a later conditional request sends (crawler/conditional.py)
             "etag": _header(ex.response_headers, "ETag"),
             "last_modified": _header(ex.response_headers, "Last-Modified"),
-        })
-        self._record({
+        }, {
             "url": ex.url, "timestamp": date, "warc_type": "request", "record_id": request_id,
             "warc_file": written[1].warc_file, "offset": written[1].offset, "length": written[1].length,
             "portal_id": ex.portal_id,

@@ -512,18 +512,40 @@ def record_crawl_end(db: sqlite_utils.Database, crawl_id: int, stats: dict, stat
         })
 
 
+_CAPTURE_INSERT = (
+    f"insert into captures ({', '.join(CAPTURE_KEYS)}) values ({', '.join('?' * len(CAPTURE_KEYS))})"
+)
+
+
+def record_captures(db: sqlite_utils.Database, captures: Iterable[dict]) -> list[int]:
+    """WARC records in one transaction (an exchange's response and request); their row ids, in order.
+
+    A record_id recorded before keeps its row and returns its id. The capture middleware calls this
+    once per exchange, so the statement is plain SQL rather than a table introspection per row.
+    """
+    rows = []
+    for capture in captures:
+        row = {k: capture.get(k) for k in CAPTURE_KEYS}
+        if not row["url"] and row["warc_type"] != "warcinfo":
+            raise CatalogError(f"capture without url (record {row['record_id']})")
+        rows.append(row)
+    ids: list[int] = []
+    with db.atomic():
+        for portal_id in dict.fromkeys(row["portal_id"] for row in rows):
+            _ensure_portal(db, portal_id)
+        for row in rows:
+            if row["record_id"]:
+                found = db.execute("select id from captures where record_id = ?", [row["record_id"]]).fetchone()
+                if found:
+                    ids.append(found[0])
+                    continue
+            ids.append(db.execute(_CAPTURE_INSERT, [row[k] for k in CAPTURE_KEYS]).lastrowid)
+    return ids
+
+
 def record_capture(db: sqlite_utils.Database, capture: dict) -> int:
     """One WARC record; recording the same record_id twice returns the existing row's id."""
-    row = {k: capture.get(k) for k in CAPTURE_KEYS}
-    if not row["url"] and row["warc_type"] != "warcinfo":
-        raise CatalogError(f"capture without url (record {row['record_id']})")
-    with db.atomic():
-        if row["record_id"]:
-            found = db.execute("select id from captures where record_id = ?", [row["record_id"]]).fetchone()
-            if found:
-                return found[0]
-        _ensure_portal(db, row["portal_id"])
-        return db["captures"].insert(row).last_pk
+    return record_captures(db, [capture])[0]
 
 
 def latest_complete_capture(db: sqlite_utils.Database, url: str) -> dict | None:

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-host", type=int, default=1)
     parser.add_argument("--window", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--stats", required=True, help="write the crawl's Scrapy stats here (JSON)")
-    parser.add_argument("--catalog-synchronous", choices=("normal", "off"), default=None,
+    parser.add_argument("--catalog-synchronous", choices=("full", "normal", "off"), default=None,
                         help="what-if: open the catalog with this SQLite synchronous mode (not the project's)")
     args = parser.parse_args(argv)
     if args.catalog_synchronous:

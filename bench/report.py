@@ -180,7 +180,7 @@ def markdown(results: dict) -> str:
                 lines += ["", f"{name}: {p['error']}"]
                 continue
             if "what_if" in p:
-                lines += ["", f"**{name}** (the top crawl hot spot; a measurement, not the project's setting):", "",
+                lines += ["", f"**{name}** (the top crawl hot spot of the first profile, fixed since: before and after):", "",
                           "| crawl | pages | wall s | pages/s | CPU s / 1000 pages |", "|---|---|---|---|---|"]
                 lines += [f"| {k} | {_fmt(v['pages'])} | {_fmt(v['wall_s'])} | {_fmt(v['pages_per_s'])} | "
                           f"{_fmt(v['cpu_s_per_1000_pages'], 2)} |" for k, v in p["what_if"].items()]
