@@ -28,7 +28,6 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Response
 
-from archive.catalog import open_catalog, record_captures
 from archive.cdxj import update_indexes
 from archive.warc import (
     ORIGINAL_HEADER_PREFIX,
@@ -47,6 +46,7 @@ from archive.warc import (
     revisit_record,
     warc_date,
 )
+from catalog import open_catalog, record_captures
 
 logger = logging.getLogger(__name__)
 

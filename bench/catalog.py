@@ -83,7 +83,7 @@ _TOPICS = ("冰雪季传染病防控", "老旧小区家庭医生签约服务", "
 
 def build_catalogs(sizes: tuple[int, ...], work: Path, batch: int = 2000, log=print) -> list[tuple[Path, dict]]:
     """Catalogs of each size (ascending): one build, a copy of the file taken as each size is reached."""
-    from archive.catalog import load_portals, open_catalog, record_document, record_report
+    from catalog import load_portals, open_catalog, record_document, record_report
 
     building = work / "catalog-build.db"
     for suffix in ("", "-wal", "-shm"):

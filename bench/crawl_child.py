@@ -43,7 +43,7 @@ def overrides(data_dir: Path, warc: bool, per_host: int, window_s: float | None)
 def _catalog_synchronous(mode: str) -> None:
     """Make every catalog connection of this crawl use `pragma synchronous=mode` (measures what the
     per-record fsync of WAL commits costs; must run before the crawl's components are imported)."""
-    import archive.catalog as catalog
+    import catalog
 
     original = catalog.open_catalog
 

@@ -23,8 +23,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
-from archive.catalog import latest_complete_capture, open_catalog
 from archive.reader import ArchiveLookupError, read_record_at
+from catalog import latest_complete_capture, open_catalog
 
 logger = logging.getLogger(__name__)
 

@@ -69,7 +69,7 @@ class CrawlRecorder:
         return extension
 
     def spider_opened(self, spider) -> None:
-        from archive.catalog import load_portals, open_catalog, record_crawl_start
+        from catalog import load_portals, open_catalog, record_crawl_start
 
         settings = self.crawler.settings
         self.db = open_catalog(catalog_path(settings))
@@ -85,7 +85,7 @@ class CrawlRecorder:
     def spider_closed(self, spider, reason: str) -> None:
         if self.db is None or self.crawl_id is None:
             return
-        from archive.catalog import record_crawl_end
+        from catalog import record_crawl_end
 
         stats = dict(self.crawler.stats.get_stats())
         stats["portals/summary"] = portal_summary(stats, getattr(spider, "portals", {}))

@@ -1,4 +1,4 @@
-"""Item pipelines: every DocumentItem goes into the catalog (archive.catalog.record_document)."""
+"""Item pipelines: every DocumentItem goes into the catalog (catalog.record_document)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class CatalogPipeline:
         return cls(crawler)
 
     def open_spider(self, spider=None) -> None:
-        from archive.catalog import open_catalog
+        from catalog import open_catalog
 
         self.db = open_catalog(catalog_path(self.crawler.settings))
 
@@ -39,7 +39,7 @@ class CatalogPipeline:
             self.db = None
 
     def process_item(self, item: DocumentItem, spider=None) -> DocumentItem:
-        from archive.catalog import record_document
+        from catalog import record_document
 
         try:
             record_document(self.db, dict(item))

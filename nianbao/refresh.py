@@ -75,7 +75,7 @@ def crawl(root: Path, portals: Path, only: str | None = None, settings: dict | N
 
 def summarise(root: Path, since: str) -> dict:
     """What the catalog gained since `since` (ISO timestamp): counts, each new report, each portal's crawl."""
-    from archive.catalog import open_catalog
+    from catalog import open_catalog
 
     db = open_catalog(root / "catalog.db")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from archive.catalog import open_catalog, search_sql
+from catalog import open_catalog, search_sql
 
 CONFIG_DIR = Path(__file__).resolve().parent / "datasette"
 METADATA_FILE = CONFIG_DIR / "metadata.yml"
@@ -41,7 +41,7 @@ def _column_labels() -> dict[str, dict[str, str]]:
         labels = dict(cell_labels())
     except Exception:  # no template data yet: the labels in metadata.yml stand
         return {}
-    from archive.catalog import _split_key, _split_label
+    from catalog import _split_key, _split_label
 
     views = {"t2": "table2", "t3": "table3", "t4": "table4"}
     out: dict[str, dict[str, str]] = {}

@@ -16,7 +16,7 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive import catalog
+import catalog
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 if not SEEDS_DIR.is_dir():

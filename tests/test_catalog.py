@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from catalog_builders import CAPTURED_AT, PORTAL, archive_seeds, build_truth_catalog, load_seeds, truth_report
 
-from archive import catalog
+import catalog
 
 
 @pytest.fixture(scope="module")

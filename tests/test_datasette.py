@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from catalog_builders import CAPTURED_AT, build_truth_catalog, truth_report
 
-from archive import catalog
+import catalog
 from nianbao.serve import build_datasette, build_metadata
 
 CONSISTENCY_RULES = {"t3.balance", "t3.outcomes_sum", "t3.row_total", "t4.group_total"}

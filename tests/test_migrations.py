@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from archive import catalog
+import catalog
 
 # Schema version 1 exactly as it shipped (frozen here: the migration code may evolve, this must not).
 V1_SCHEMA = """
@@ -103,9 +103,13 @@ def test_v1_catalog_upgrades_in_place_without_loss(tmp_path):
     captures_before = _dump(path, "captures")
 
     db = catalog.open_catalog(path)
-    assert catalog.schema_version(db) == catalog.SCHEMA_VERSION == 4
+    assert catalog.schema_version(db) == catalog.SCHEMA_VERSION == 5
     for table, rows in before.items():
-        assert _dump(path, table) == rows, table
+        after = _dump(path, table)
+        if table == "cells":  # cells gained provenance (version 5): printed, for every cell made before
+            assert {row[-1] for row in after} == {"printed"}
+            after = [row[:-1] for row in after]
+        assert after == rows, table
     # reports gained archived_at (backfilled from its capture); every v1 column is unchanged.
     reports_after = _dump(path, "reports")
     assert [row[: len(reports_before[0])] for row in reports_after] == reports_before
@@ -130,7 +134,7 @@ def test_v1_catalog_upgrades_in_place_without_loss(tmp_path):
 
     # Opening again is a no-op.
     db = catalog.open_catalog(path)
-    assert db.execute("select version from schema_version order by version").fetchall() == [(1,), (2,), (3,), (4,)]
+    assert db.execute("select version from schema_version order by version").fetchall() == [(v,) for v in range(1, catalog.SCHEMA_VERSION + 1)]
     assert db.execute("select count(*) from cells").fetchone()[0] == 6
     db.close()
 
@@ -143,7 +147,7 @@ def test_failed_migration_leaves_the_catalog_at_its_version(tmp_path, monkeypatc
         db.execute("create table half_done (x)")
         raise sqlite3.OperationalError("disk full")
 
-    monkeypatch.setattr(catalog, "MIGRATIONS", [catalog.MIGRATIONS[0], broken])
+    monkeypatch.setattr(catalog.migrations, "MIGRATIONS", [catalog.MIGRATIONS[0], broken])
     try:
         catalog.open_catalog(path)
     except catalog.CatalogError as exc:
@@ -161,15 +165,15 @@ def test_previous_version_catalog_upgrades_in_place(tmp_path, monkeypatch):
     path = tmp_path / "catalog.db"
     _make_v1(path)
     with monkeypatch.context() as patch:
-        patch.setattr(catalog, "MIGRATIONS", catalog.MIGRATIONS[:2])
-        patch.setattr(catalog, "_view_sql", lambda: {})
+        patch.setattr(catalog.migrations, "MIGRATIONS", catalog.MIGRATIONS[:2])
+        patch.setattr(catalog.views, "_view_sql", lambda: {})
         db = catalog.open_catalog(path)
         assert catalog.schema_version(db) == 2 and "report_totals" not in db.table_names()
         db.close()
     cells_before = _dump(path, "cells")
     db = catalog.open_catalog(path)
     assert catalog.schema_version(db) == catalog.SCHEMA_VERSION
-    assert _dump(path, "cells") == cells_before
+    assert [row[:-1] for row in _dump(path, "cells")] == cells_before  # + provenance (version 5)
     totals = db["report_totals"].get(1)
     assert (totals["new_requests"], totals["carried_over"], totals["lawsuits"]) == (34, 3, None)
     assert [r["id"] for r in catalog.search_reports(db, "例外")] == [1]
@@ -182,13 +186,13 @@ def test_version_3_catalog_gains_capture_validators(tmp_path, monkeypatch):
     path = tmp_path / "catalog.db"
     _make_v1(path)
     with monkeypatch.context() as patch:
-        patch.setattr(catalog, "MIGRATIONS", catalog.MIGRATIONS[:3])
+        patch.setattr(catalog.migrations, "MIGRATIONS", catalog.MIGRATIONS[:3])
         db = catalog.open_catalog(path)
         assert catalog.schema_version(db) == 3 and "etag" not in db["captures"].columns_dict
         db.close()
     captures_before = _dump(path, "captures")
     db = catalog.open_catalog(path)
-    assert catalog.schema_version(db) == 4
+    assert catalog.schema_version(db) == catalog.SCHEMA_VERSION
     assert [row[:-2] for row in _dump(path, "captures")] == captures_before
     old = catalog.latest_complete_capture(db, "http://127.0.0.1:9/2023.html")
     assert (old["record_id"], old["etag"], old["last_modified"]) == ("<urn:uuid:a>", None, None)

@@ -10,8 +10,9 @@ import sys
 import pytest
 from catalog_builders import CAPTURED_AT, PORTAL, archive_seeds, load_seeds, truth_report, write_warc
 
+import catalog
 import nianbao
-from archive import catalog, stage
+from archive import stage
 
 
 @pytest.fixture(scope="module")

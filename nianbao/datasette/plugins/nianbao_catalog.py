@@ -1,6 +1,6 @@
 """Datasette plugin for the catalog: Chinese-aware search on the reports table, links, units.
 
-- The search box on `reports` runs archive.catalog's search condition: trigram FTS for three characters
+- The search box on `reports` runs catalog's search condition: trigram FTS for three characters
   or more, a substring fallback for one or two (a trigram index cannot match those).
 - `reports.source_url` shows the original URL and a link to the archived copy in the replay server.
 - Amounts (万元) are shown with their unit.
@@ -15,7 +15,7 @@ from datasette import hookimpl
 from datasette.filters import FilterArguments
 from markupsafe import Markup, escape
 
-from archive.catalog import search_condition
+from catalog import search_condition
 
 REPLAY_BASE = os.environ.get("NIANBAO_REPLAY_URL", "http://127.0.0.1:8080/nianbao").rstrip("/")
 SEARCH_TABLES = {"reports"}

@@ -1,0 +1,371 @@
+"""The record_* API: everything a run learns is written through these functions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import sqlite_utils
+
+from catalog.cell_keys import _ensure_cell_keys
+from catalog.schema import (
+    CAPTURE_KEYS,
+    PARSEABLE_KINDS,
+    SECTION_NAMES,
+    TOTAL_CELLS,
+    CatalogError,
+    now_iso,
+)
+from catalog.search import _index_report_text
+
+
+def load_portals(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    """Insert or update the registry rows (portals.csv as dicts); other portals are left alone."""
+    records = []
+    for row in rows:
+        if not row.get("id"):
+            raise CatalogError(f"portal row without id: {row!r}")
+        allow = row.get("allow_private")
+        records.append({
+            "id": row["id"], "agency": row.get("agency"), "url": row.get("url"),
+            "region": row.get("region") or None, "level": row.get("level") or None,
+            "render": row.get("render") or None,
+            "allow_private": 1 if str(allow).strip().lower() in ("1", "true", "yes") else 0,
+            "notes": row.get("notes") or None,
+        })
+    with db.atomic():
+        db["portals"].upsert_all(records, pk="id")
+
+
+def _ensure_portal(db: sqlite_utils.Database, portal_id: str | None) -> None:
+    # Captures and documents may arrive for a portal the registry was not loaded for (a test site,
+    # an ad-hoc crawl); a stub row keeps the foreign key valid.
+    if portal_id and not db.execute("select 1 from portals where id = ?", [portal_id]).fetchone():
+        db["portals"].insert({"id": portal_id}, pk="id", ignore=True)
+
+
+def record_crawl_start(db: sqlite_utils.Database, portals_file: str, settings: dict) -> int:
+    """A new crawls row for a run that starts now; returns its id."""
+    with db.atomic():
+        table = db["crawls"].insert({
+            "started_at": now_iso(), "portals_file": str(portals_file),
+            "settings": json.dumps(settings, ensure_ascii=False, default=str), "status": "running",
+        })
+    return table.last_pk
+
+
+def record_crawl_end(db: sqlite_utils.Database, crawl_id: int, stats: dict, status: str) -> None:
+    """Close a crawl: its end time, stats (JSON) and status ("finished", "failed", ...)."""
+    with db.atomic():
+        db["crawls"].update(crawl_id, {
+            "ended_at": now_iso(), "stats": json.dumps(stats, ensure_ascii=False, default=str),
+            "status": status,
+        })
+
+
+FETCH_FAILURE_KEYS = ("crawl_id", "portal_id", "url", "referer", "kind", "reason", "detail")
+
+
+def record_fetch_failure(db: sqlite_utils.Database, failure: dict) -> int:
+    """A URL that ended without a stored document: its reason code and detail (see FETCH_FAILURE_REASONS)."""
+    row = {k: failure.get(k) for k in FETCH_FAILURE_KEYS}
+    row["at"] = failure.get("at") or now_iso()
+    with db.atomic():
+        _ensure_portal(db, row["portal_id"])
+        return db["fetch_failures"].insert(row).last_pk
+
+
+def record_portal_diagnosis(db: sqlite_utils.Database, diagnosis: dict) -> None:
+    """One portal's diagnosis for one crawl (replacing an earlier one for the same crawl).
+
+    keys: crawl_id, portal_id, status (see DIAGNOSIS_STATUSES), reports, errors, reason (one line,
+    shown to the user), detail (JSON: candidates tried, what the column looked like, budgets hit).
+    """
+    detail = diagnosis.get("detail")
+    row = {
+        "crawl_id": diagnosis["crawl_id"], "portal_id": diagnosis["portal_id"], "status": diagnosis["status"],
+        "reports": diagnosis.get("reports", 0), "errors": diagnosis.get("errors", 0),
+        "reason": diagnosis.get("reason"),
+        "detail": detail if isinstance(detail, str) or detail is None else json.dumps(detail, ensure_ascii=False),
+        "at": diagnosis.get("at") or now_iso(),
+    }
+    with db.atomic():
+        _ensure_portal(db, row["portal_id"])
+        db["portal_diagnoses"].upsert(row, pk=("crawl_id", "portal_id"))
+
+
+_CAPTURE_INSERT = (
+    f"insert into captures ({', '.join(CAPTURE_KEYS)}) values ({', '.join('?' * len(CAPTURE_KEYS))})"
+)
+
+
+def record_captures(db: sqlite_utils.Database, captures: Iterable[dict]) -> list[int]:
+    """WARC records in one transaction (an exchange's response and request); their row ids, in order.
+
+    A record_id recorded before keeps its row and returns its id. The capture middleware calls this
+    once per exchange, so the statement is plain SQL rather than a table introspection per row.
+    """
+    rows = []
+    for capture in captures:
+        row = {k: capture.get(k) for k in CAPTURE_KEYS}
+        if not row["url"] and row["warc_type"] != "warcinfo":
+            raise CatalogError(f"capture without url (record {row['record_id']})")
+        rows.append(row)
+    ids: list[int] = []
+    with db.atomic():
+        for portal_id in dict.fromkeys(row["portal_id"] for row in rows):
+            _ensure_portal(db, portal_id)
+        for row in rows:
+            if row["record_id"]:
+                found = db.execute("select id from captures where record_id = ?", [row["record_id"]]).fetchone()
+                if found:
+                    ids.append(found[0])
+                    continue
+            ids.append(db.execute(_CAPTURE_INSERT, [row[k] for k in CAPTURE_KEYS]).lastrowid)
+    return ids
+
+
+def record_capture(db: sqlite_utils.Database, capture: dict) -> int:
+    """One WARC record; recording the same record_id twice returns the existing row's id."""
+    return record_captures(db, [capture])[0]
+
+
+def latest_complete_capture(db: sqlite_utils.Database, url: str) -> dict | None:
+    """The newest complete 2xx capture (response or revisit) of url, or None.
+
+    It is what a `304 Not Modified` for url stands for: conditional requests send its `etag` and
+    `last_modified`, and a 304 is answered from its record (`warc_file`, `offset`; a revisit there
+    leads on to the payload).
+    """
+    rows = db.query(
+        "select id, url, timestamp, warc_type, record_id, status, content_type, payload_digest, sha256, "
+        "warc_file, offset, length, revisit_of, etag, last_modified from captures "
+        "where url = ? and status between 200 and 299 and warc_type in ('response', 'revisit') "
+        "and truncated is null order by timestamp desc, id desc limit 1", [url])
+    return next(iter(rows), None)
+
+
+def record_document(db: sqlite_utils.Database, item: dict) -> int:
+    """A DocumentItem: one documents row per distinct sha256, every URL it was seen at in document_urls."""
+    sha256 = item.get("sha256")
+    url = item.get("url")
+    if not sha256:
+        raise CatalogError(f"document without sha256: {url}")
+    seen = item.get("fetched_at") or now_iso()
+    with db.atomic():
+        _ensure_portal(db, item.get("portal_id"))
+        found = db.execute("select * from documents where sha256 = ?", [sha256]).fetchone()
+        if found:
+            doc = dict(zip([d[0] for d in db.execute("select * from documents limit 0").description], found, strict=True))
+            doc_id = doc["id"]
+            updates: dict[str, Any] = {
+                "last_seen": max(doc["last_seen"] or seen, seen),
+                "first_seen": min(doc["first_seen"] or seen, seen),
+            }
+            # The first crawl that saw a field wins; later ones only fill gaps.
+            for key in ("portal_id", "kind", "title", "year", "published", "index_no", "publisher",
+                        "content_type", "filename", "warc_record_id"):
+                if doc.get(key) in (None, "") and item.get(key) not in (None, ""):
+                    updates[key] = item[key]
+            db["documents"].update(doc_id, updates)
+        else:
+            doc_id = db["documents"].insert({
+                "sha256": sha256, "portal_id": item.get("portal_id"), "kind": item.get("kind"),
+                "title": item.get("title"), "year": item.get("year"), "published": item.get("published"),
+                "index_no": item.get("index_no"), "publisher": item.get("publisher"),
+                "content_type": item.get("content_type"), "filename": item.get("filename"), "url": url,
+                "warc_record_id": item.get("warc_record_id"), "first_seen": seen, "last_seen": seen,
+            }).last_pk
+        if url:
+            existing = db.execute(
+                "select first_seen, last_seen from document_urls where document_id = ? and url = ?",
+                [doc_id, url],
+            ).fetchone()
+            if existing:
+                db.execute(
+                    "update document_urls set first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) "
+                    "where document_id = ? and url = ?",
+                    [seen, seen, doc_id, url],
+                )
+            else:
+                db["document_urls"].insert({
+                    "document_id": doc_id, "url": url, "referer": item.get("referer"),
+                    "first_seen": seen, "last_seen": seen,
+                })
+    return doc_id
+
+
+def documents_to_parse(db: sqlite_utils.Database, parser_version: str) -> list[dict]:
+    """Report pages and attachments with neither a report nor a failure for parser_version.
+
+    Each dict is the documents row plus where its bytes are archived: the newest response or resource
+    capture with the same sha256 (`capture_url`, `capture_timestamp`, `warc_file`, `offset`, `length`).
+    """
+    kinds = ", ".join("?" for _ in PARSEABLE_KINDS)
+    sql = f"""
+select d.*,
+  c.url as capture_url, c.timestamp as capture_timestamp, c.warc_file, c.offset, c.length,
+  c.record_id as capture_record_id
+from documents d
+left join captures c on c.id = (
+  select c2.id from captures c2
+  where c2.sha256 = d.sha256 and c2.warc_type in ('response', 'resource')
+  order by c2.timestamp desc, c2.id desc limit 1
+)
+where (d.kind in ({kinds}) or d.kind is null)
+  and not exists (select 1 from reports r where r.document_id = d.id and r.parser_version = ?)
+  and not exists (select 1 from parse_failures f where f.document_id = d.id and f.parser_version = ?)
+order by d.id"""
+    return list(db.query(sql, [*PARSEABLE_KINDS, parser_version, parser_version]))
+
+
+def _get(parsed: Any, name: str, default: Any = None) -> Any:
+    if isinstance(parsed, dict):
+        return parsed.get(name, default)
+    return getattr(parsed, name, default)
+
+
+def record_report(db: sqlite_utils.Database, document_id: int, parsed: Any, parser_version: str) -> int:
+    """One report version from a ParsedReport: the reports row, its cells and findings.
+
+    Nothing is overwritten: a corrected re-issue (another document for the same agency and year) or a
+    re-parse by a newer parser adds a row, and `is_current` moves to the newest. Re-recording the same
+    document and parser version replaces that version's own cells and findings only.
+    """
+    doc = db.execute(
+        "select d.id, d.portal_id, d.url, d.title, d.year, d.published, d.sha256, d.content_type, "
+        "p.region, p.level, p.agency from documents d left join portals p on p.id = d.portal_id where d.id = ?",
+        [document_id],
+    ).fetchone()
+    if doc is None:
+        raise CatalogError(f"no document {document_id} to attach a report to")
+    (_, portal_id, url, doc_title, doc_year, doc_published, sha256, doc_ctype,
+     region, level, portal_agency) = doc
+    sections = _get(parsed, "sections") or {}
+    cells = _get(parsed, "cells") or {}
+    findings = _get(parsed, "findings") or []
+    row = {
+        "document_id": document_id, "parser_version": parser_version, "portal_id": portal_id,
+        "agency": _get(parsed, "agency") or portal_agency,
+        "region": region, "level": level,
+        "year": _get(parsed, "year") or doc_year,
+        "format_version": _get(parsed, "format_version"),
+        "title": _get(parsed, "title") or doc_title,
+        "published": _get(parsed, "published") or doc_published,
+        "source_url": url or _get(parsed, "source"),
+        "sha256": _get(parsed, "sha256") or sha256,
+        "content_type": _get(parsed, "content_type") or doc_ctype,
+        "is_current": 0, "parsed_at": now_iso(),
+        "archived_at": db.execute(
+            "select max(timestamp) from captures where sha256 = ? and warc_type in ('response', 'resource')",
+            [sha256],
+        ).fetchone()[0],
+        "warnings": json.dumps(list(_get(parsed, "warnings") or []), ensure_ascii=False),
+        **{f"section_{name}": sections.get(name) for name in SECTION_NAMES},
+    }
+    with db.atomic():
+        old = db.execute(
+            "select id from reports where document_id = ? and parser_version = ?", [document_id, parser_version]
+        ).fetchone()
+        if old:
+            report_id = old[0]
+            db.execute("delete from cells where report_id = ?", [report_id])
+            db.execute("delete from findings where report_id = ?", [report_id])
+            db["reports"].update(report_id, row)
+        else:
+            report_id = db["reports"].insert(row).last_pk
+        _ensure_cell_keys(db, cells.keys())
+        db["cells"].insert_all(
+            ({"report_id": report_id, "key": k, "value": v} for k, v in cells.items()), pk=("report_id", "key")
+        )
+        _write_totals(db, report_id, cells)
+        _insert_findings(db, report_id, findings)
+        db.execute("delete from parse_failures where document_id = ? and parser_version = ?",
+                   [document_id, parser_version])
+        _index_report_text(db, {"id": report_id, **row})
+        _update_current(db, report_id)
+    return report_id
+
+
+def _write_totals(db: sqlite_utils.Database, report_id: int, cells: dict) -> None:
+    totals: dict[str, Any] = {name: cells.get(key) for name, key in TOTAL_CELLS.items()}
+
+    def both(a: str, b: str) -> Any:
+        values = [totals[a], totals[b]]
+        return None if values == [None, None] else sum(v for v in values if v is not None)
+
+    totals["lawsuits"] = both("lawsuits_direct", "lawsuits_after_review")
+    totals["lawsuits_corrected"] = both("lawsuits_direct_corrected", "lawsuits_after_review_corrected")
+    db["report_totals"].upsert({"report_id": report_id, **totals}, pk="report_id")
+
+
+def _insert_findings(db: sqlite_utils.Database, report_id: int, findings: Iterable[dict]) -> None:
+    rows = []
+    for f in findings:
+        delta = f.get("delta")
+        rows.append({
+            "report_id": report_id, "rule": f.get("rule"), "detail": f.get("detail"),
+            "delta": float(delta) if isinstance(delta, (int, float)) else None,
+            "cells": json.dumps(f.get("cells") or [], ensure_ascii=False),
+        })
+    if rows:
+        db["findings"].insert_all(rows)
+
+
+def replace_findings(db: sqlite_utils.Database, report_id: int, rule: str, findings: list[dict]) -> None:
+    """Replace report_id's findings of one rule (for checks made after parsing, such as t3.carry_link)."""
+    with db.atomic():
+        db.execute("delete from findings where report_id = ? and rule = ?", [report_id, rule])
+        _insert_findings(db, report_id, [{**f, "rule": rule} for f in findings])
+
+
+def _update_current(db: sqlite_utils.Database, report_id: int) -> None:
+    """Recompute `is_current` for every report version that report_id's arrival can affect.
+
+    Versions of one report share agency and year (or, when either is unknown, the document). Only the
+    latest parse of each document is eligible; of those, the one from the most recently published (then
+    first-seen) document is current. Earlier parses of the same document may have read another agency
+    or year, so their groups are recomputed too: a corrected parse never leaves a stale twin current.
+    """
+    groups = {
+        ("agency", a, y) if a and y else ("document", d, None)
+        for a, y, d in db.execute(
+            "select agency, year, document_id from reports where document_id = "
+            "(select document_id from reports where id = ?)",
+            [report_id],
+        )
+    }
+    for kind, first, second in groups:
+        if kind == "agency":
+            where, params = "r.agency = ? and r.year = ?", [first, second]
+        else:
+            where, params = "r.document_id = ? and (r.agency is null or r.year is null)", [first]
+        rows = db.execute(
+            f"""select r.id, r.id = (select max(r2.id) from reports r2 where r2.document_id = r.document_id)
+                from reports r join documents d on d.id = r.document_id where {where}
+                order by coalesce(d.published, r.published, '') desc, d.first_seen desc, d.id desc, r.id desc""",
+            params,
+        ).fetchall()
+        current = next((rid for rid, latest in rows if latest), None)
+        db.execute(
+            f"update reports set is_current = (id = ?) where id in ({', '.join('?' for _ in rows)})",
+            [-1 if current is None else current, *(rid for rid, _ in rows)],
+        )
+
+
+def record_parse_failure(db: sqlite_utils.Database, document_id: int, parser_version: str, reason: str) -> None:
+    """Note that document_id could not be parsed by parser_version, and why (one row per version)."""
+    with db.atomic():
+        db.execute(
+            "insert into parse_failures (document_id, parser_version, reason, failed_at) values (?, ?, ?, ?) "
+            "on conflict(document_id, parser_version) do update set reason = excluded.reason, "
+            "failed_at = excluded.failed_at",
+            [document_id, parser_version, reason, now_iso()],
+        )
+
+
+def report_cells(db: sqlite_utils.Database, report_id: int) -> dict[str, float | int | None]:
+    """The stored cells of one report, key → value."""
+    return {k: v for k, v in db.execute("select key, value from cells where report_id = ?", [report_id])}
+

@@ -1,0 +1,77 @@
+"""The catalog's views: the printed tables, the per-report summary and coverage. They hold no data
+and are rebuilt whenever their definition changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlite_utils
+
+from catalog.schema import T3_COLUMNS, T4_COLUMNS
+
+
+def _pivot(columns: Iterable[str]) -> str:
+    return ",\n  ".join(
+        f"max(case when k.column_key = '{c}' then c.value end) as {c}" for c in columns
+    )
+
+
+def _view_sql() -> dict[str, str]:
+    """The views, by name: the printed tables, the per-report summary and coverage."""
+    report_cols = "r.id as report_id, r.agency, r.region, r.level, r.year, r.format_version"
+    return {
+        "table2": f"""
+select {report_cols}, k.row_key, k.row_label, k.position,
+  {_pivot(("issued", "repealed", "in_force", "made", "published", "total_public", "prior_items",
+           "change", "decisions", "items", "amount"))}
+from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
+where k.table_no = 't2' and r.is_current = 1
+group by r.id, k.row_key""",
+        "table3": f"""
+select {report_cols}, k.row_key, k.row_label, min(k.position) as position,
+  {_pivot(T3_COLUMNS)}
+from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
+where k.table_no = 't3' and r.is_current = 1
+group by r.id, k.row_key""",
+        "table4": f"""
+select {report_cols}, k.row_key as grp, k.row_label, min(k.position) as position,
+  {_pivot(T4_COLUMNS)}
+from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
+where k.table_no = 't4' and r.is_current = 1
+group by r.id, k.row_key""",
+        "report_summary": """
+select r.id as report_id, r.portal_id, r.agency, r.region, r.level, r.year, r.format_version, r.title,
+  t.new_requests, t.carried_over, t.total_processed, t.carried_forward, t.granted, t.partially_granted,
+  round(1.0 * t.granted / nullif(t.total_processed, 0), 4) as granted_share,
+  t.reviews, t.reviews_corrected, t.lawsuits, t.lawsuits_corrected,
+  (select count(*) from findings f where f.report_id = r.id) as findings_count
+from reports r left join report_totals t on t.report_id = r.id
+where r.is_current = 1""",
+        "coverage": """
+with recursive bounds(lo, hi) as (
+  select coalesce(min(year), 2019), coalesce(max(year), 2019)
+  from (select year from reports where year is not null
+        union all select year from documents where year is not null)
+), years(year) as (
+  select lo from bounds union all select year + 1 from years, bounds where year < hi
+)
+select p.id as portal_id, p.agency, p.region, p.level, y.year,
+  (select r.id from reports r where r.portal_id = p.id and r.year = y.year and r.is_current = 1
+   order by r.id desc limit 1) as report_id,
+  case when exists (select 1 from reports r where r.portal_id = p.id and r.year = y.year
+                    and r.is_current = 1) then 'present' else 'missing' end as status
+from portals p cross join years y""",
+    }
+
+
+def _ensure_views(db: sqlite_utils.Database) -> None:
+    """(Re)create the views whose definition changed; untouched views stay as they are."""
+    existing = {name: sql for name, sql in db.execute("select name, sql from sqlite_master where type = 'view'")}
+    for name, body in _view_sql().items():
+        sql = f"create view {name} as {body.strip()}"
+        if existing.get(name) == sql:
+            continue
+        with db.atomic():
+            db.execute(f"drop view if exists {name}")
+            db.execute(sql)
+
