@@ -44,6 +44,11 @@ class ListAdapter:
         """True when the list is built by script in the browser and must be rendered."""
         return False
 
+    def column_pages(self, response: Response) -> list[PageRequest]:
+        """Pages of the 年报 column that this (non-list) page leads to through the family's own data
+        rather than a link: a platform shell's catalogue tree, say. Walked like the column's pages."""
+        return []
+
 
 def register(cls: type[ListAdapter]) -> type[ListAdapter]:
     """Class decorator: add an adapter family to the registry."""
