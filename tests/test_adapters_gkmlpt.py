@@ -6,6 +6,8 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 from adapter_support import fixture_bytes, html_response, json_response
+from scrapy import Request
+from scrapy.http import HtmlResponse
 
 from crawler.adapters import select_adapter
 from crawler.adapters.base import link_title
@@ -44,6 +46,10 @@ def test_an_annualreport_address_names_its_catalogue():
     config = site_config(shell.text)
     assert report_columns(shell, config) == [2629]
     assert api_url(url, config, 2629, 1) == "http://whly.example.gov.cn/gkmlpt/api/all/2629?page=1&sid=175"
+    # as downloaded: the response's address has lost the fragment, its request has not
+    downloaded = HtmlResponse(url.split("#")[0], body=fixture_bytes("gkmlpt", "shell_annualreport.html"),
+                              encoding="utf-8", request=Request(url))
+    assert report_columns(downloaded, config) == [2629]
 
 
 def test_api_articles_become_entries_with_dates():

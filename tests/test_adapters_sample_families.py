@@ -107,3 +107,41 @@ def test_jspager_pages_exist_only_as_form_posts(sample_portals):
     _, _, second = fetch(PageRequest(url, method="POST", formdata=form))
     assert "当前第 1 页" in first.decode() and "当前第 2 页" in second.decode()
     assert b"javascript:goPage(3)" in second and b"list.jsp?" not in second.split(b"<form")[1].split(b"</form>")[0]
+
+
+def test_the_spider_follows_an_annualreport_address_from_the_registry(sample_portals, tmp_path):
+    """A registry row that is the platform's 年报 route: the catalogue id only in the fragment, no tree."""
+    import json
+    import sqlite3
+    import subprocess
+
+    from test_spider import ROOT, crawl_command
+
+    registry = tmp_path / "registry.csv"
+    url = sample_portals.url("gkmlpt", "/nhwjj/gkmlpt/annualreport#4101")
+    registry.write_text("id,agency,url,allow_private\n"
+                        f"gd-annual,南海区卫生健康局,{url},true\n", encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    result = subprocess.run(crawl_command(registry, data), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = sqlite3.connect(data / "catalog.db")
+    rows = db.execute("select u.url, d.kind, d.year from documents d join document_urls u on u.document_id = d.id "
+                      "where d.portal_id = 'gd-annual'").fetchall()
+    fetched = {u for (u,) in db.execute("select url from captures where warc_type = 'response'")}
+    stats = json.loads(db.execute("select stats from crawls order by id desc limit 1").fetchone()[0])
+    db.close()
+    expected = expected_documents_for("gkmlpt", sample_portals)
+    found = {u: year for u, kind, year in rows if kind in ("report_page", "attachment")}
+    assert found == expected
+    assert any("/gkmlpt/api/all/4101?page=1&sid=757011" in u for u in fetched)
+    assert not any(u.endswith("/nhwjj/gkmlpt/index") for u in fetched)  # the tree was not needed
+    assert stats["portals/summary"]["gd-annual"]["errors"] == 0
+    assert not stats.get("portals/browser_rendered")  # no browser for a platform shell
+
+
+def expected_documents_for(family: str, sample_portals) -> dict[str, int]:
+    from nianbao.sample_portals.truth import expected_documents
+
+    expected = expected_documents(sample_portals.base_urls)[f"sample-{family}"]
+    return {d["url"]: d["year"] for d in expected["report_pages"] + expected["attachments"]}

@@ -81,7 +81,9 @@ def _nodes(tree: list, depth: int = 0):
 def report_columns(response: Response, config: dict) -> list[int]:
     """Ids of the 年报 catalogues: an ``annualreport#ID`` address or link, else TREE nodes named as a 年报 column."""
     ids: list[int] = []
-    for match in _ANNUAL_REPORT_ID.finditer(response.url + " " + response.text):
+    # the fragment is never sent: the downloaded response's address lacks it, its request's keeps it
+    asked = response.request.url if response.request is not None else ""
+    for match in _ANNUAL_REPORT_ID.finditer(" ".join((asked, response.url, response.text))):
         ids.append(int(match.group(1)))
     for node in _nodes(config["tree"]):
         column = as_int(node.get("id"))

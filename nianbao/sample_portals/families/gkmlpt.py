@@ -33,6 +33,8 @@ FAMILY = "gkmlpt"
 SITE_NAME = "南海区卫生健康局"
 PREFIX = "/nhwjj"
 SHELL = f"{PREFIX}/gkmlpt/index"
+# the platform's own 年报 route: the catalogue id is only in the address's fragment (annualreport#4101)
+ANNUAL_REPORT_SHELL = f"{PREFIX}/gkmlpt/annualreport"
 API = re.compile(rf"^{re.escape(PREFIX)}/gkmlpt/api/all/(\d+)$")
 SID = "757011"
 COLUMN_ID = 4101
@@ -69,9 +71,9 @@ def _chrome(title: str, body: str, head: str = "") -> str:
 """
 
 
-def shell_page() -> str:
+def shell_page(tree: list | None = None) -> str:
     """The platform shell: nothing but its config and the bundle that builds the page."""
-    config = json.dumps(TREE, ensure_ascii=False)
+    config = json.dumps(TREE if tree is None else tree, ensure_ascii=False)
     head = f"""<link href="{PREFIX}/gkmlpt/gkml/pc/css/app.5f0c2a1e.css" rel="stylesheet">
 <script>
   window._CONFIG = {{
@@ -193,6 +195,8 @@ class Dynamic(ScaledColumn):
     def data_reply(self, method: str, path: str, query: dict, form: dict) -> Reply | None:
         if path == SHELL:
             return Reply(200, shell_page().encode("utf-8"))
+        if path == ANNUAL_REPORT_SHELL:
+            return Reply(200, shell_page(tree=[]).encode("utf-8"))
         match = API.match(path)
         if match is None:
             return None
