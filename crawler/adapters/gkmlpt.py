@@ -35,7 +35,7 @@ _SID = re.compile(r"""\bSID\s*:\s*['"]?(\d+)""")
 _TREE = re.compile(r"\bTREE\s*:\s*(?=\[)")
 _APP_URL = re.compile(r"""\bAPP_URL\s*:\s*['"]([^'"]*)['"]""")
 _ANNUAL_REPORT_ID = re.compile(r"annualreport#(\d+)")
-_MAX_PAGES = 200
+_MAX_PAGES = 1000  # 100 items a page on real sites: 100,000 items
 _MAX_COLUMNS = 10
 _CHINA = timedelta(hours=8)
 
