@@ -71,3 +71,20 @@ def test_a_page_without_the_list_script_is_not_claimed():
     assert select_adapter(plain).name == "trs"
     broken = fixture_bytes("trs_search", "column_index.htm").replace(b"recordCount", b"changedCount")
     assert pager_config(html_response(COLUMN, broken).text) is None
+
+
+def test_a_channel_without_a_service_address_gets_the_list_scripts_own_service():
+    html = (b"<script>require(['list2.trsapi'], function () { var chnlid = 4910; listModel({maxStaticIndex: 2, "
+            b"pagebar: {prepage: 10, recordCount: '45'}}); });</script>")
+    config = pager_config(html_response(COLUMN, html).text)
+    assert config["service"] == "/fjdzapp/search"
+    assert config["fields"]["classsql"] == "chnlid=4910" and config["fields"]["channelid"] == "229105"
+    pages = TrsSearchAdapter().next_pages(html_response(COLUMN, html))
+    assert [p.formdata["page"] for p in pages if p.method == "POST"] == ["4", "5"]
+
+
+def test_records_out_of_reach_are_reported_not_dropped_silently(caplog):
+    html = b"<script>listModel({maxStaticIndex: 1, pagebar: {prepage: 10, recordCount: '45'}});</script>"
+    pages = TrsSearchAdapter().next_pages(html_response(COLUMN, html))
+    assert [p.url.rsplit("/", 1)[1] for p in pages] == ["index_1.htm"]
+    assert "45 records past maxStaticIndex 1" in caplog.text

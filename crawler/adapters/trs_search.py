@@ -15,6 +15,7 @@ Observations and their sources: docs/portal-families.md.
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -30,9 +31,15 @@ _PREPAGE = re.compile(r"\bprepage\s*:\s*['\"]?(\d+)")
 _SERVICE = re.compile(r"""['"]((?:https?://[^'"\s]+)?/[^'"\s]*?/search)['"]""")
 _FIELD = re.compile(r"""['"]?\b(channelid|chnlid|classsql|sortfield|classcol|classnum|classsort|cache|searchword)\b['"]?"""
                     r"""\s*:\s*['"]([^'"]*)['"]""")
+_CHANNEL = re.compile(r"""\bchnlid\s*[:=]\s*['"]?(\d+)""")
+# what every Fujian site's list script was seen to ask, when the page does not spell it out
+_TRSAPI_SERVICE = "/fjdzapp/search"
+_TRSAPI_FIELDS = {"channelid": "229105", "sortfield": "-docorderpri,-docreltime", "classcol": "publishyear",
+                  "classnum": "100", "classsort": "0", "cache": "true"}
 _PAGE_NAME = re.compile(r"^(?P<stem>index)(?:_(?P<n>\d+))?\.(?P<ext>s?html?)$")
 _STATIC_LINK = re.compile(r"index_\d+\.(s?html?)\b")
 _MAX_PAGES = 500
+logger = logging.getLogger(__name__)
 
 
 def pager_config(text: str) -> dict | None:
@@ -42,14 +49,20 @@ def pager_config(text: str) -> dict | None:
         return None
     service = _SERVICE.search(text[max(0, static.start() - 4000): static.end() + 4000])
     fields = dict(_FIELD.findall(text))
-    if "classsql" not in fields and "chnlid" in fields:
-        fields["classsql"] = f"chnlid={fields['chnlid']}"
+    channel = _CHANNEL.search(text)
+    if "classsql" not in fields and channel:
+        fields["classsql"] = f"chnlid={channel.group(1)}"
     fields.pop("chnlid", None)
+    service_url = service.group(1) if service else None
+    if service_url is None and "list2.trsapi" in text and "classsql" in fields:
+        # the list script's own defaults: the site's search service, the channel set of its sites
+        service_url = _TRSAPI_SERVICE
+        fields = {**_TRSAPI_FIELDS, **fields}
     return {
         "max_static": int(static.group(1)),
         "record_count": int(count.group(1)),
         "prepage": int(prepage.group(1)),
-        "service": service.group(1) if service else None,
+        "service": service_url,
         "fields": fields,
     }
 
@@ -66,6 +79,11 @@ def static_pages(page_url: str, config: dict, text: str = "") -> list[str]:
 def service_pages(page_url: str, config: dict) -> list[PageRequest]:
     """The search-service requests for the pages past maxStaticIndex (1-based ``page``, same ``prepage``)."""
     if not config["service"]:
+        if _pages(config) > config["max_static"] + 1:
+            # records the static pages do not hold, and no way to ask for them: say so
+            logger.warning("%s: %d records past maxStaticIndex %d, but the page names no search service or "
+                           "channel; only the static pages are walked", page_url, config["record_count"],
+                           config["max_static"])
         return []
     url = urljoin(page_url, config["service"])
     out = []
