@@ -106,3 +106,10 @@ def test_the_detail_page_labels_and_its_attachment_named_only_in_alt():
                       "青禾区卫生健康局2022年政府信息公开工作年度报告.pdf")]
     anchor = page.xpath("//a[contains(@class, 'nfw-cms-attachment')]")[0]
     assert link_title(anchor) == "青禾区卫生健康局2022年政府信息公开工作年度报告.pdf"  # not 点击下载
+
+
+def test_a_shell_without_a_report_catalogue_says_so(caplog):
+    body = fixture_bytes("gkmlpt", "shell_index.html").replace("政府信息公开年报".encode(), "工作动态".encode())
+    shell = html_response(SHELL, body)
+    assert GkmlptAdapter().column_pages(shell) == []
+    assert "has no 年报 catalogue" in caplog.text and "(9 nodes)" in caplog.text

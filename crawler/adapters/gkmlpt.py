@@ -17,6 +17,7 @@ The 年报 catalogue is found from the platform's own data (not by rendering): t
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
@@ -38,6 +39,7 @@ _ANNUAL_REPORT_ID = re.compile(r"annualreport#(\d+)")
 _MAX_PAGES = 1000  # 100 items a page on real sites: 100,000 items
 _MAX_COLUMNS = 10
 _CHINA = timedelta(hours=8)
+logger = logging.getLogger(__name__)
 
 
 def is_shell(response: Response) -> bool:
@@ -126,10 +128,14 @@ class GkmlptAdapter(ListAdapter):
         if not is_shell(response):
             return []
         config = site_config(response.text)
+        columns = report_columns(response, config)
+        if not columns:
+            logger.warning("%s: a gkmlpt shell whose catalogue tree (%d nodes) has no 年报 catalogue",
+                           response.url, sum(1 for _ in _nodes(config["tree"])))
         return [PageRequest(api_url(response.url, config, column, 1),
                             headers={"Accept": "application/json, text/plain, */*"},
                             meta={"gkmlpt": {"sid": config["sid"], "column": column, "page": 1}})
-                for column in report_columns(response, config)]
+                for column in columns]
 
     def entries(self, response: Response) -> list[Entry]:
         if not is_api(response.url):
