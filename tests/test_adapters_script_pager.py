@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from adapter_support import fixture_bytes, html_response
 
-from crawler.adapters import select_adapter
+from crawler.adapters import adapter_named, select_adapter
 from crawler.adapters.scriptpager import ScriptPagerAdapter, function_source, pager_calls
 
 
@@ -57,3 +57,9 @@ def test_javascript_links_without_a_pager_function_are_not_a_pager():
                          '<a href="javascript:openWin(2)">2</a>')
     assert ScriptPagerAdapter().next_pages(page) == []
     assert select_adapter(page).name != "script-pager"
+
+
+def test_the_registry_hint_aspnet_names_this_adapter():
+    assert adapter_named("aspnet").name == "script-pager"
+    assert adapter_named("kaipuyun").name == "kaipuyun" and adapter_named("gkmlpt").name == "gkmlpt"
+    assert adapter_named("no-such-family") is None

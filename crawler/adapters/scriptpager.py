@@ -188,6 +188,7 @@ def _postback_pages(response: Response, postbacks: list[list[str]], current: int
 class ScriptPagerAdapter(ListAdapter):
     name = "script-pager"
     priority = 30
+    aliases = ("aspnet",)  # the registry's hint for ASP.NET postback lists
 
     def matches(self, response: Response) -> bool:
         return bool(response.meta.get("script_page")) or bool(plan(response))
