@@ -113,3 +113,12 @@ def test_a_shell_without_a_report_catalogue_says_so(caplog):
     shell = html_response(SHELL, body)
     assert GkmlptAdapter().column_pages(shell) == []
     assert "has no 年报 catalogue" in caplog.text and "(9 nodes)" in caplog.text
+
+
+def test_a_report_node_that_jumps_to_the_annualreport_route_counts():
+    text = fixture_bytes("gkmlpt", "shell_index.html").decode("utf-8")
+    jumping = text.replace('"name": "政府信息公开年报", "parent": 0,',
+                           '"name": "政府信息公开年报", "jump_url": "/qhwjj/gkmlpt/annualreport", "parent": 0,')
+    assert jumping != text
+    shell = html_response(SHELL, jumping)
+    assert report_columns(shell, site_config(shell.text)) == [31004]

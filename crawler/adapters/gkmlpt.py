@@ -89,7 +89,11 @@ def report_columns(response: Response, config: dict) -> list[int]:
         ids.append(int(match.group(1)))
     for node in _nodes(config["tree"]):
         column = as_int(node.get("id"))
-        if column is not None and not node.get("jump_url") and classify.is_column_link(str(node.get("name", ""))):
+        # a node that jumps away is not a catalogue here, unless it jumps to the platform's own 年报 route
+        jump = str(node.get("jump_url") or "")
+        if column is None or (jump and "annualreport" not in jump):
+            continue
+        if classify.is_column_link(str(node.get("name", ""))):
             ids.append(column)
     return list(dict.fromkeys(ids))[:_MAX_COLUMNS]
 
