@@ -230,12 +230,16 @@ class PortalsSpider(scrapy.Spider):
         for url in columns:
             yield self._request(url, self.parse_list, portal, response.url, hops=response.meta.get("hops", 0))
         adapter = select_adapter(response)
+        # a platform shell names its 年报 column in its own data, not in a link
+        column_pages = [p for p in adapter.column_pages(response) if same_site(p.url, portal.url)]
+        for page in column_pages:
+            yield self._page_request(page, portal, response.url, adapter.name)
         entries = adapter.entries(response)
         has_reports = any(classify.is_annual_report(e.title) for e in entries)
         if has_reports:  # the registry URL is the 年报 column itself (or also lists reports)
             yield from self._list(response, portal, adapter)
             return
-        if columns:
+        if columns or column_pages:
             return
         if adapter.needs_browser(response, entries) and self._discovery_renders.get(portal.id, 0) < MAX_DISCOVERY_RENDERS:
             # portal pages often carry some list script; a browser only for the first few
@@ -434,7 +438,10 @@ class PortalsSpider(scrapy.Spider):
 
     @staticmethod
     def _page_title(response: Response) -> str | None:
-        return clean_text(response.xpath("//title/text()").get()) or None
+        try:
+            return clean_text(response.xpath("//title/text()").get()) or None
+        except ValueError:  # a JSON list page (a platform's list API) has no title
+            return None
 
     @staticmethod
     def _detail_title(response: Response) -> str | None:

@@ -18,6 +18,8 @@ from crawler.adapters.base import Entry, PageRequest
 __all__ = ["Entry", "ListAdapter", "PageRequest", "adapter_named", "register", "select_adapter"]
 
 _ADAPTERS: dict[str, ListAdapter] = {}
+# other names a family goes by (the registry's `family` hints: aspnet → script-pager)
+_ALIASES: dict[str, str] = {}
 _LOADED = False
 
 
@@ -27,6 +29,7 @@ class ListAdapter:
     name = "base"
     # lower is tried first; the generic fallback is last
     priority = 100
+    aliases: tuple[str, ...] = ()
 
     def matches(self, response: Response) -> bool:
         """Does this page look like one of this family's list pages?"""
@@ -44,10 +47,17 @@ class ListAdapter:
         """True when the list is built by script in the browser and must be rendered."""
         return False
 
+    def column_pages(self, response: Response) -> list[PageRequest]:
+        """Pages of the 年报 column that this (non-list) page leads to through the family's own data
+        rather than a link: a platform shell's catalogue tree, say. Walked like the column's pages."""
+        return []
+
 
 def register(cls: type[ListAdapter]) -> type[ListAdapter]:
     """Class decorator: add an adapter family to the registry."""
     _ADAPTERS[cls.name] = cls()
+    for alias in cls.aliases:
+        _ALIASES[alias] = cls.name
     return cls
 
 
@@ -69,7 +79,7 @@ def adapters() -> list[ListAdapter]:
 
 def adapter_named(name: str | None) -> ListAdapter | None:
     _load_all()
-    return _ADAPTERS.get(name or "")
+    return _ADAPTERS.get(name or "") or _ADAPTERS.get(_ALIASES.get(name or "", ""))
 
 
 def select_adapter(response: Response, name: str | None = None) -> ListAdapter:

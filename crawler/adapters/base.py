@@ -51,9 +51,13 @@ def clean_text(text: str | None) -> str:
 
 
 def link_title(anchor: Selector) -> str:
-    """A link's title: its title attribute when it is fuller than the (often truncated) text."""
+    """A link's title: its title attribute when it is fuller than the (often truncated) text.
+
+    An attachment link may carry the file's name only in ``alt`` (gkmlpt's ``nfw-cms-attachment``
+    links read 点击下载), so ``alt`` counts as a title too.
+    """
     text = clean_text(" ".join(anchor.xpath(".//text()").getall()))
-    title = clean_text(anchor.attrib.get("title"))
+    title = max(clean_text(anchor.attrib.get("title")), clean_text(anchor.attrib.get("alt")), key=len)
     return title if len(title) >= len(text) else text
 
 

@@ -37,6 +37,7 @@ PORTAL_IDS = {
     "gbk": "sample-gbk",
     "blocked": "sample-blocked",
 }
+PORTAL_IDS.update({"gkmlpt": "sample-gkmlpt", "trssearch": "sample-trssearch", "jspager": "sample-jspager"})
 
 # agency -> (short slug used in ids and paths, a local topic that makes its texts searchable)
 AGENCIES = {
@@ -46,6 +47,11 @@ AGENCIES = {
     "硚口区卫健局": ("qkqwjj", "汉正街片区社区卫生服务"),
     "鹤岗市卫健委": ("hgwjw", "采煤沉陷区群众就医保障"),
 }
+AGENCIES.update({
+    "南海区卫生健康局": ("nhwjj", "村居卫生站标准化建设"),
+    "鼓楼区卫生健康局": ("glwjj", "社区健康驿站建设"),
+    "绵竹市卫生健康局": ("mzwjj", "基层医疗机构提标改造"),
+})
 
 
 @dataclass
@@ -66,7 +72,7 @@ class Plan:
 
 
 def _plans() -> list[Plan]:
-    hrb, ngq, hy, qk, hg = AGENCIES
+    hrb, ngq, hy, qk, hg = list(AGENCIES)[:5]
     plans: list[Plan] = []
     # (a) TRS: a municipal health commission, 2014-2024, and one district report it hosts.
     plans += [Plan("trs", hrb, y) for y in range(2014, 2019)]
@@ -108,7 +114,32 @@ def _plans() -> list[Plan]:
         Plan("gbk", hg, 2019, breaks=("t3.outcomes_sum",)),
         Plan("gbk", hg, 2020, format="doc", seed="002_8489967cbdc1945e"),
     ]
+    plans += _platform_plans()
     return plans
+
+
+def _platform_plans() -> list[Plan]:
+    """Reports of the intensive-platform families: gkmlpt, TRS past maxStaticIndex, a goPage pager."""
+    nh, gl, mz = "南海区卫生健康局", "鼓楼区卫生健康局", "绵竹市卫生健康局"
+    return [
+        # (e) gkmlpt: items only from the platform's JSON API; one attachment named only in filename*=
+        Plan("gkmlpt", nh, 2020),
+        Plan("gkmlpt", nh, 2021, format="pdf"),
+        Plan("gkmlpt", nh, 2022),
+        Plan("gkmlpt", nh, 2023, format="docx"),
+        # (f) TRS: the older reports are only in the search service's pages
+        Plan("trssearch", gl, 2017),
+        Plan("trssearch", gl, 2018),
+        Plan("trssearch", gl, 2019, format="pdf"),
+        Plan("trssearch", gl, 2020),
+        Plan("trssearch", gl, 2021),
+        Plan("trssearch", gl, 2022),
+        # (g) a list paged only by goPage(n) form posts
+        Plan("jspager", mz, 2020),
+        Plan("jspager", mz, 2021),
+        Plan("jspager", mz, 2022, format="pdf"),
+        Plan("jspager", mz, 2023),
+    ]
 
 
 @cache

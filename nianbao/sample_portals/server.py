@@ -24,13 +24,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from nianbao.sample_portals.families import gbk, hanweb, jsapp, trs
-from nianbao.sample_portals.families.common import FILES_BASE, Reply, load_manifest
+from nianbao.sample_portals.families import gbk, gkmlpt, hanweb, jsapp, jspager, trs, trssearch
+from nianbao.sample_portals.families.common import FILES_BASE, SITE_BASE, Reply, load_manifest
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SITE_DIR = PACKAGE_DIR / "site"
 HOSTS = ("trs", "hanweb", "jsapp", "gbk", "files", "blocked")
 DYNAMIC = {"trs": trs.Dynamic, "hanweb": hanweb.Dynamic, "jsapp": jsapp.Dynamic, "gbk": gbk.Dynamic}
+# the intensive-platform families: gkmlpt, a TRS column past maxStaticIndex, a goPage pager
+HOSTS += ("gkmlpt", "trssearch", "jspager")
+DYNAMIC.update({"gkmlpt": gkmlpt.Dynamic, "trssearch": trssearch.Dynamic, "jspager": jspager.Dynamic})
 # One fixed modification time for the whole tree: builds and checkouts must not change what
 # conditional requests see.
 LAST_MODIFIED = formatdate(1740988800, usegmt=True)  # 2025-03-03
@@ -47,6 +50,14 @@ REGISTRY_ROWS = {
     "blocked": ("sample-blocked", "绥化市人民政府办公室", "/index.html", "231200", "市", "",
                 "answers 412 with a JavaScript challenge"),
 }
+REGISTRY_ROWS.update({
+    "gkmlpt": ("sample-gkmlpt", "南海区卫生健康局", "/index.html", "440605", "县", "",
+               "Guangdong gkmlpt platform: shell page, catalogue tree, JSON API"),
+    "trssearch": ("sample-trssearch", "鼓楼区卫生健康局", "/index.htm", "350102", "县", "",
+                  "TRS column past maxStaticIndex: later pages from the search service"),
+    "jspager": ("sample-jspager", "绵竹市卫生健康局", "/index.html", "510683", "县", "",
+                "list paged by javascript:goPage(n) form posts"),
+})
 CHALLENGE_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><meta http-equiv="Pragma" content="no-cache">
 <meta id="9DhefwqGPrzGxEp9hPaoag" content="{token}">
@@ -159,7 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
         ctype = host.manifest.get("content_type") if target.suffix in (".htm", ".html") else None
         if not ctype:
             ctype = _content_type(target.name)
-        return self._conditional(Reply(200, data, ctype, headers=[]))
+        headers = []
+        disposition = host.manifest.get("dispositions", {}).get(path)
+        if disposition:
+            # the file's name only in RFC 5987 form, as gkmlpt attachment servers send it
+            headers.append(("Content-Disposition", f"attachment; filename*=UTF-8''{quote(disposition, safe='')}"))
+        return self._conditional(Reply(200, data, ctype, headers=headers))
 
     def _conditional(self, reply: Reply) -> Reply:
         """A static document with its validators, or `304 Not Modified` when the request's still match."""
@@ -202,6 +218,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = reply.body
         if any(reply.content_type.startswith(t) for t in TEXT_TYPES) and FILES_BASE.encode() in body:
             body = body.replace(FILES_BASE.encode(), self.host.files_base.encode())
+        if any(reply.content_type.startswith(t) for t in TEXT_TYPES) and SITE_BASE.encode() in body:
+            address, port = self.server.server_address[:2]
+            own = "http://" + (self.headers.get("Host") or f"{address}:{port}")
+            body = body.replace(SITE_BASE.encode(), own.encode())
         headers = list(reply.headers or [])
         gzip_it = (
             self.host.manifest.get("gzip")

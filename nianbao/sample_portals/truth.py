@@ -19,6 +19,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TRUTH_DIR = PACKAGE_DIR / "truth"
 SITE_DIR = PACKAGE_DIR / "site"
 FAMILIES = ("trs", "hanweb", "jsapp", "gbk")
+FAMILIES += ("gkmlpt", "trssearch", "jspager")
 
 
 @cache

@@ -14,6 +14,8 @@ from pathlib import Path
 # Stands for the attachment file server's base URL (scheme://host:port) in generated pages; the
 # server puts the running address in its place, since ports are only known when it starts.
 FILES_BASE = "__FILES_BASE__"
+# Stands for the serving host's own base URL in generated data (a list API's absolute item URLs).
+SITE_BASE = "__SITE_BASE__"
 
 ATTACHMENT_EXT = {"pdf": "pdf", "pdf-scan": "pdf", "docx": "docx", "doc": "doc", "ofd": "ofd"}
 ATTACHMENT_MIME = {
