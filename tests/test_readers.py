@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from documents_support import TRUTH_DIR, needs_soffice, seed_report
+from documents_support import SEED_NAMES, needs_soffice, seed_report
 
 from nianbao.parse.mapper import map_layout
 from nianbao.parse.readers import doc as doc_reader
@@ -25,7 +25,7 @@ from nianbao.parse.sniff import sniff
 from nianbao.sample_portals import documents
 from nianbao.sample_portals.documents.blocks import Table, expand_grid, report_blocks
 
-SEEDS = sorted(p.name for p in TRUTH_DIR.glob("*.json"))
+SEEDS = SEED_NAMES
 REPORT_2021 = "001_da36df42beafad44.json"
 REPORT_2019 = "002_8489967cbdc1945e.json"
 
