@@ -287,3 +287,105 @@ def test_doc_conversion_is_cached_by_digest(rendered, tmp_path, monkeypatch):
     assert cached, "the conversion is stored under $XDG_CACHE_HOME/nianbao/doc"
     monkeypatch.setenv("PATH", str(tmp_path))  # the tools are gone: only the cache can answer
     assert doc_reader.read(data).lines == first.lines
+
+
+# ---------------------------------------------------------------- zip attachments
+
+
+class _GbkNamedInfo(zipfile.ZipInfo):
+    """A member named as Chinese Windows archivers write it: GBK bytes, no UTF-8 flag."""
+
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("gb18030"), self.flag_bits & ~0x800
+
+
+def _zip_of(members: list[tuple[str, bytes]], utf8_names: bool = True) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in members:
+            info = (zipfile.ZipInfo if utf8_names else _GbkNamedInfo)(name, date_time=(2022, 1, 20, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, body)
+    return out.getvalue()
+
+
+def test_zip_attachment_report_member_is_parsed():
+    from nianbao.parse import parse_bytes
+
+    report = seed_report(REPORT_2021)
+    data = _zip_of(
+        [
+            ("说明.txt", "附件为本单位年度报告。".encode("gb18030")),
+            ("封面.png", b"\x89PNG\r\n\x1a\n"),
+            ("硚口区卫健局2021年政府信息公开工作年度报告.docx", documents.render_docx(report)),
+        ],
+        utf8_names=False,
+    )
+    assert sniff(data) == "zip"
+    parsed = parse_bytes(data, "附件.zip")
+    assert parsed.cells == report["cells"]
+    assert (parsed.year, parsed.format_version) == (report["year"], report["format_version"])
+    assert parsed.content_type == "application/zip"
+    chosen = [w for w in parsed.warnings if "report read from zip member" in w]
+    assert chosen and "硚口区卫健局2021年政府信息公开工作年度报告.docx" in chosen[0]  # GBK name decoded
+    assert any("other zip members not parsed" in w and "说明.txt" in w for w in parsed.warnings)
+
+
+def test_zip_member_without_tables_gives_way_to_the_report():
+    from nianbao.parse import parse_bytes
+
+    report = seed_report(REPORT_2019)
+    notice = "关于年度报告的说明：报告全文见压缩包内文件。".encode()
+    data = _zip_of([("年度报告说明.txt", notice),
+                    ("nested.zip", _zip_of([("report.docx", documents.render_docx(report))]))])
+    parsed = parse_bytes(data, "att.zip")
+    assert parsed.cells == report["cells"]
+    assert any("'nested.zip!report.docx'" in w for w in parsed.warnings)
+    assert any("other zip members not parsed: 年度报告说明.txt (txt)" in w for w in parsed.warnings)
+
+
+def test_zip_bomb_is_refused_with_its_reason(monkeypatch):
+    from nianbao.parse import parse_bytes
+    from nianbao.parse.readers import ziparchive
+
+    # a member whose decoded size passes the per-member cap: the header's declared size is not trusted
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("report.pdf", "w") as member:
+        block = b"\0" * (1024 * 1024)
+        for _ in range(ziparchive.MAX_MEMBER_BYTES // len(block) + 1):
+            member.write(block)
+    bomb = out.getvalue()
+    assert len(bomb) < ziparchive.MAX_MEMBER_BYTES // 500
+    with pytest.raises(ziparchive.ZipReadError, match=r"zip bomb refused: member 'report.pdf'.*per-member cap"):
+        parse_bytes(bomb, "bomb.zip")
+    # the total over many small members, with the caps lowered through the environment
+    monkeypatch.setenv("NIANBAO_ZIP_MAX_TOTAL_MB", "1")
+    many = _zip_of([(f"part{i}.txt", b"x" * 300_000) for i in range(5)])
+    with pytest.raises(ziparchive.ZipReadError, match="total cap"):
+        parse_bytes(many, "many.zip")
+    monkeypatch.setenv("NIANBAO_ZIP_MAX_MEMBERS", "3")
+    with pytest.raises(ziparchive.ZipReadError, match="has 5 entries"):
+        parse_bytes(many, "many.zip")
+
+
+def test_nested_zips_are_bounded_and_names_are_never_paths(tmp_path, monkeypatch):
+    from nianbao.parse.readers import ziparchive
+
+    monkeypatch.chdir(tmp_path)
+    inner = _zip_of([("../../evil.txt", "年度报告".encode())])
+    for level in range(ziparchive.MAX_DEPTH):
+        inner = _zip_of([(f"level{level}.zip", inner)])
+    with pytest.raises(ziparchive.ZipReadError, match="nests archives deeper"):
+        ziparchive.list_documents(inner)
+    members, notes = ziparchive.list_documents(_zip_of([("../../evil.txt", "年度报告".encode()),
+                                                       ("/abs/x.bin", b"\x00\x01\x02\x03")]))
+    assert [(m.name, m.kind) for m in members] == [("../../evil.txt", "txt")]
+    assert notes == ["/abs/x.bin: not a document (unknown)"]
+    assert list(tmp_path.iterdir()) == [] and not (tmp_path.parent.parent / "evil.txt").exists()
+
+
+def test_zip_without_a_report_says_what_it_holds():
+    from nianbao.parse.readers import ziparchive
+
+    with pytest.raises(ziparchive.ZipReadError, match=r"no report document in the zip \(data.bin: not a document"):
+        read(_zip_of([("data.bin", b"\x00\x01\x02")]), "zip", source="a.zip")
