@@ -180,3 +180,13 @@ def test_pre2019_is_free_text(report_2019):
     paragraphs = [p.text_content() for p in root.iter("p")]
     assert paragraphs[paragraphs.index("一、概述") + 1 :][:2] == ["2015年，某县民政局完善工作机制。", "（一）主动公开。"]
     assert paragraphs[-1] == "解读形式单一。" and "共主动公开政府信息321条" in root.text_content()
+
+
+@needs_soffice
+def test_wps_is_ole2_word_binary_stamped_as_wps_office_does(report_2019):
+    data = documents.render_wps(report_2019)
+    assert data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    assert "WordDocument".encode("utf-16-le") in data
+    assert b"KSOProductBuildVer" in data and b"2052-" in data
+    assert sniff(data) == "wps"
+    assert sniff(documents.render_doc(report_2019)) == "doc"

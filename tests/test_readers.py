@@ -73,6 +73,7 @@ def rendered(tmp_path_factory) -> dict[tuple[str, str], bytes]:
         for name in (REPORT_2021, REPORT_2019):
             out[("pdf", name)] = documents.render_pdf(seed_report(name))
         out[("doc", REPORT_2021)] = documents.render_doc(seed_report(REPORT_2021))
+        out[("wps", REPORT_2019)] = documents.render_wps(seed_report(REPORT_2019))
         out[("ofd", REPORT_2019)] = documents.render_ofd(seed_report(REPORT_2019))
         out[("scan", REPORT_2019)] = documents.render_scanned_pdf(seed_report(REPORT_2019))
     folder = tmp_path_factory.mktemp("documents")
@@ -85,10 +86,11 @@ TEXT_CASES = [("html", n) for n in SEEDS] + [("docx", n) for n in SEEDS] + [
     pytest.param("pdf", REPORT_2021, marks=needs_soffice),
     pytest.param("pdf", REPORT_2019, marks=needs_soffice),
     pytest.param("doc", REPORT_2021, marks=needs_soffice),
+    pytest.param("wps", REPORT_2019, marks=needs_soffice),
     pytest.param("ofd", REPORT_2019, marks=needs_soffice),
 ]
-SNIFFED = {"html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc", "ofd": "ofd", "scan": "pdf"}
-KIND = {"html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc", "ofd": "ofd", "scan": "pdf-scan"}
+SNIFFED = {"html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc", "wps": "wps", "ofd": "ofd", "scan": "pdf"}
+KIND = {"html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc", "wps": "wps", "ofd": "ofd", "scan": "pdf-scan"}
 
 
 @pytest.mark.parametrize(("fmt", "seed"), TEXT_CASES)
@@ -167,7 +169,7 @@ def test_scanned_pdf_is_read_by_ocr(scan_layout):
     ("fmt", "seed"),
     [("html", REPORT_2021), ("docx", REPORT_2019)]
     + [pytest.param(f, s, marks=needs_soffice) for f, s in [("pdf", REPORT_2021), ("doc", REPORT_2021),
-                                                            ("ofd", REPORT_2019)]],
+                                                            ("wps", REPORT_2019), ("ofd", REPORT_2019)]],
 )
 def test_parse_bytes_returns_theseed_report(rendered, fmt, seed, tmp_path, monkeypatch):
     parse = pytest.importorskip("nianbao.parse")
@@ -276,6 +278,37 @@ def test_bad_input_errors_name_the_document(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     with pytest.raises(doc_reader.DocReadError, match=r"old\.doc.*antiword.*LibreOffice"):
         doc_reader.read(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 fake", source="old.doc")
+
+
+@needs_soffice
+def test_wps_is_read_through_libreoffice(rendered, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data = rendered[("wps", REPORT_2019)]
+    layout = read(data, sniff(data), source="年报.wps")
+    assert layout.kind == "wps" and "converted by LibreOffice" in layout.warnings
+    assert map_layout(layout).cells == seed_report(REPORT_2019)["cells"]
+    # without LibreOffice, antiword still reads the Word binary inside, and says why it had to
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))
+    monkeypatch.setattr(doc_reader, "_soffice_docx", _no_soffice)
+    fallback = read(data, "wps", source="年报.wps")
+    assert fallback.kind == "wps" and any(w.startswith("LibreOffice: ") for w in fallback.warnings)
+    truth, cells = seed_report(REPORT_2019)["cells"], map_layout(fallback).cells
+    assert {k: v for k, v in cells.items() if v is not None} == {k: truth[k] for k in cells if cells[k] is not None}
+    assert cells["t2.procurement.amount"] == truth["t2.procurement.amount"]
+
+
+def _no_soffice(data: bytes, digest: str) -> bytes:
+    raise FileNotFoundError("LibreOffice (soffice) is not installed")
+
+
+def test_libreoffice_past_its_time_limit_is_killed_with_its_children(monkeypatch):
+    import subprocess
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        doc_reader._run_bounded(["sh", "-c", "sleep 30 & sleep 30"], timeout=0.5)
+    assert time.monotonic() - started < 10
 
 
 @needs_soffice
