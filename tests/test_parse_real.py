@@ -117,3 +117,12 @@ def test_prose_with_a_pipe_stays_prose() -> None:
     long_line = "栏目" + "|".join(["政务公开", "信息公开指南", "政府信息公开年报" * 11])
     assert text_lines(prose) == [[prose]]
     assert text_lines(long_line) == [[long_line]]
+
+
+def test_accuracy_scoring_counts_right_wrong_missing_and_invented() -> None:
+    from bench.accuracy import score_cells
+
+    truth = {"cells": {"a": 1, "b": None, "c": 3, "d": 4}, "uncertain_cells": ["u"]}
+    result = score_cells(truth, {"a": 1, "b": 2, "c": None, "d": 4.0, "u": 9, "x": 5, "y": None})
+    assert (result["right"], result["wrong"], result["missing"]) == (2, 2, 1)
+    assert result["wrong_cells"] == ["b", "x"]

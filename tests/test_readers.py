@@ -12,6 +12,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pdfplumber
 import pytest
 from documents_support import SEED_NAMES, needs_soffice, seed_report
 
@@ -422,3 +423,20 @@ def test_zip_without_a_report_says_what_it_holds():
 
     with pytest.raises(ziparchive.ZipReadError, match=r"no report document in the zip \(data.bin: not a document"):
         read(_zip_of([("data.bin", b"\x00\x01\x02")]), "zip", source="a.zip")
+
+
+# ---------------------------------------------------------------- broken font maps
+
+
+@needs_soffice
+def test_broken_font_pdf_goes_through_ocr_to_its_cells():
+    from nianbao.parse import parse_bytes
+
+    report = seed_report(REPORT_2019)
+    data = documents.render_broken_font_pdf(report)
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert "(cid:" in (pdf.pages[0].extract_text() or "")  # the text layer really is broken
+    parsed = parse_bytes(data, "broken-font.pdf")
+    assert any("broken font map ((cid:N) glyphs), text read by OCR" in w for w in parsed.warnings)
+    assert parsed.cells == report["cells"]
+    assert (parsed.year, parsed.format_version) == (report["year"], report["format_version"])

@@ -103,7 +103,11 @@ def _table_lines(
         placed.setdefault((r, c), []).extend(inside)
         boxes[(r, c)] = (x0, top, x1, bottom)
     for (r, c), cell_words in placed.items():
-        grid[r][c] = _cell_text(cell_words)
+        # a figure OCR was unsure of is not believed: the cell is read again alone (fill_empty) or stays blank
+        text = _cell_text(cell_words)
+        if fill_empty is not None and _FIGURE.match(text) and any(w.get("uncertain") for w in cell_words):
+            continue
+        grid[r][c] = text
     if fill_empty is not None:
         _fill_value_holes(grid, boxes, fill_empty)
     return [row for row in grid if any(row)]
@@ -278,8 +282,10 @@ def read(data: bytes, source: str = "PDF") -> Layout:
                     pdfium_page = renderer[number]
                     image = pdfium_page.render(scale=OCR_DPI / 72).to_pil()
                     pdfium_page.close()
-                    blocks = ocr.image_blocks(image)
+                    page_notes: list[str] = []
+                    blocks = ocr.image_blocks(image, page_notes)
                     pages.warnings.append(f"page {number + 1}: {reason}, text read by OCR")
+                    pages.warnings += [f"page {number + 1}: {note}" for note in page_notes]
                     ocr_pages += 1
                 else:
                     edges = [e for e in page.edges if e["orientation"] in ("h", "v")]

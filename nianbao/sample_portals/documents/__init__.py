@@ -11,12 +11,18 @@ PDF, DOC, WPS, scanned-PDF and OFD output need LibreOffice at generation time.
 from nianbao.sample_portals.documents.docx_writer import render_docx
 from nianbao.sample_portals.documents.html_writer import render_html
 from nianbao.sample_portals.documents.ofd_writer import render_ofd
-from nianbao.sample_portals.documents.pdf_writer import render_doc, render_pdf, render_scanned_pdf
+from nianbao.sample_portals.documents.pdf_writer import (
+    render_broken_font_pdf,
+    render_doc,
+    render_pdf,
+    render_scanned_pdf,
+)
 from nianbao.sample_portals.documents.pre2019 import render_pre2019
 from nianbao.sample_portals.documents.table_image import render_table_png
 from nianbao.sample_portals.documents.wps_writer import render_wps
 
 __all__ = [
+    "render_broken_font_pdf",
     "render_doc",
     "render_docx",
     "render_html",
