@@ -12,9 +12,11 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pdfplumber
 import pytest
 from documents_support import SEED_NAMES, needs_soffice, seed_report
+from PIL import Image, ImageDraw
 
 from nianbao.parse.mapper import map_layout
 from nianbao.parse.readers import doc as doc_reader
@@ -440,3 +442,79 @@ def test_broken_font_pdf_goes_through_ocr_to_its_cells():
     assert any("broken font map ((cid:N) glyphs), text read by OCR" in w for w in parsed.warnings)
     assert parsed.cells == report["cells"]
     assert (parsed.year, parsed.format_version) == (report["year"], report["format_version"])
+
+
+# ---------------------------------------------------------------- scans as copiers make them
+
+
+@pytest.fixture(scope="session")
+def copier_scan_and_text():
+    """A report with failing rules, as a text PDF and as a copier scan (1°, grey paper, red seal), parsed."""
+    from nianbao.parse import parse_bytes
+
+    report = seed_report(REPORT_2021)
+    scan = documents.render_copier_scan(report, skew=1.0, seal=True)
+    return report, parse_bytes(scan, "copier-scan.pdf"), parse_bytes(documents.render_pdf(report), "text.pdf")
+
+
+@needs_soffice
+def test_skewed_sealed_scan_parses_like_its_text_version(copier_scan_and_text):
+    report, scanned, text = copier_scan_and_text
+    assert scanned.content_type == "application/pdf"
+    assert any("straightened before reading" in w for w in scanned.warnings)
+    assert text.cells == report["cells"]
+    assert scanned.cells == text.cells
+    assert [f["rule"] for f in scanned.findings] == [f["rule"] for f in text.findings]
+    assert {f["rule"] for f in scanned.findings} >= set(report["failing_rules"])
+    assert (scanned.agency, scanned.year, scanned.format_version) == (text.agency, text.year, text.format_version)
+
+
+def _cell_image(text: str, size: tuple[int, int] = (120, 44)) -> Image.Image:
+    """One ruled table cell as a 150 dpi scan shows it, `text` centred in it."""
+    from nianbao.sample_portals.documents.copier_scan import _seal_font
+
+    image = Image.new("RGB", (size[0] + 20, size[1] + 20), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((10, 10, 10 + size[0], 10 + size[1]), outline="black", width=2)
+    if text:
+        draw.text((10 + size[0] / 2, 10 + size[1] / 2), text, fill="black", font=_seal_font(22), anchor="mm")
+    return image
+
+
+def test_ocr_cell_reader_reads_figures_and_blanks_what_it_cannot_read():
+    from nianbao.parse.readers import ocr
+
+    box = (10.0, 10.0, 130.0, 54.0)
+    notes: list[str] = []
+    assert ocr._cell_reader(_cell_image("207"), notes)(box) == "207"
+    assert ocr._cell_reader(_cell_image(""), notes)(box) == ""
+    assert notes == []
+    # a cell whose print is smudged past reading: blank, and said so
+    smudged = _cell_image("")
+    draw = ImageDraw.Draw(smudged)
+    for i in range(0, 90, 6):
+        draw.line((30 + i, 22, 40 + i, 52), fill="black", width=3)
+        draw.arc((25 + i, 20, 45 + i, 50), 0, 200, fill="black", width=2)
+    assert ocr._cell_reader(smudged, notes)(box) == ""
+    assert len(notes) == 1 and "printed but unreadable by OCR" in notes[0] and "left blank" in notes[0]
+
+
+def test_deskew_finds_the_copier_angle_and_seal_ink_is_removed():
+    from nianbao.parse.readers import ocr
+    from nianbao.sample_portals.documents.copier_scan import seal_image
+
+    page = Image.new("RGB", (900, 1200), "white")
+    draw = ImageDraw.Draw(page)
+    for y in range(150, 1050, 40):  # a ruled table
+        draw.line((80, y, 820, y), fill="black", width=2)
+    for x in (80, 300, 560, 820):
+        draw.line((x, 150, x, 1010), fill="black", width=2)
+    seal = seal_image("某某市某某局", 250)
+    page.paste(seal, (500, 800), seal)
+    for angle in (1.0, -1.6):
+        turned = page.rotate(angle, resample=Image.BICUBIC, fillcolor="white")
+        assert ocr.skew_angle(turned) == pytest.approx(angle, abs=0.1)
+    cleaned = np.asarray(ocr.remove_seal(page))
+    red = (cleaned[..., 0].astype(int) - cleaned[..., 1]) > 70
+    assert not red.any()
+    assert (cleaned[150, 80:820] < 100).all()  # the black rules stay

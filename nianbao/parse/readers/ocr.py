@@ -12,7 +12,7 @@ import re
 import threading
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageOps
 
 from nianbao.parse.layout import Layout
 
@@ -27,6 +27,7 @@ MAX_SKEW = 3.0  # degrees: a copier's feed skews a sheet by a degree or two
 MIN_SKEW = 0.1  # below this a rotation moves a ruled line by less than a pixel every 500
 SKEW_WIDTH = 800  # pixels: the page width the skew is measured at
 MIN_FIGURE_SCORE = 0.8  # OCR confidence below which a figure in a table cell is read again alone
+CELL_READINGS = ((4, 2), (2, 3), (6, 2))  # (inset px, enlargement) of the crops a cell is read again from
 
 _NUMBER_WITH_SPECK = re.compile(r"^-?\d+(\.\d+)?[.,·]$")
 _FIGURE = re.compile(r"^-?\d[\d,，]*(\.\d+)?$")
@@ -137,8 +138,7 @@ def whiten_paper(image: Image.Image) -> Image.Image:
     if paper >= 250 or paper <= 64:
         return image.convert("L")
     stretched = np.clip((grey - 0) * (255.0 / paper), 0, 255)
-    # grain left above the ink threshold is smoothed away; strokes are wider than the filter
-    return Image.fromarray(stretched.astype(np.uint8), "L").filter(ImageFilter.MedianFilter(3))
+    return Image.fromarray(stretched.astype(np.uint8), "L")
 
 
 def skew_angle(image: Image.Image) -> float:
@@ -213,22 +213,29 @@ def _cell_reader(image: Image.Image, warnings: list[str]):
 
     def read_cell(box: tuple[float, float, float, float]) -> str:
         x0, top, x1, bottom = (int(round(v)) for v in box)
-        inset = CELL_INSET
-        if x1 - x0 <= 3 * inset or bottom - top <= 3 * inset:
+        if x1 - x0 <= 3 * CELL_INSET or bottom - top <= 3 * CELL_INSET:
             return ""
-        crop = image.crop((x0 + inset, top + inset, x1 - inset, bottom - inset))
-        if int((np.asarray(crop.convert("L")) < LINE_DARK).sum()) < MIN_INK_PIXELS:
+        inner = image.crop((x0 + CELL_INSET, top + CELL_INSET, x1 - CELL_INSET, bottom - CELL_INSET))
+        if int((np.asarray(inner.convert("L")) < LINE_DARK).sum()) < MIN_INK_PIXELS:
             return ""  # nothing printed in the cell
-        crop = ImageOps.expand(crop, border=12, fill="white")
-        crop = crop.resize((crop.width * 2, crop.height * 2), Image.LANCZOS)
-        words = sorted(image_words(crop), key=lambda w: w["x0"])
-        text = " ".join(w["text"] for w in words)
-        if text in _DASHES:
-            return text
-        if words and _FIGURE.match(text) and not any(w["uncertain"] for w in words):
-            return text
-        seen = f" (OCR saw {text!r})" if text else ""
-        warnings.append(f"table cell at ({x0}, {top}) px: printed but unreadable by OCR{seen}; left blank")
+        seen: list[str] = []
+        # a glyph touching the cell's rule can be clipped by one crop and whole in another
+        for inset, zoom in CELL_READINGS:
+            if x1 - x0 <= 3 * inset or bottom - top <= 3 * inset:
+                continue
+            crop = ImageOps.expand(image.crop((x0 + inset, top + inset, x1 - inset, bottom - inset)), border=12,
+                                   fill="white")
+            crop = crop.resize((crop.width * zoom, crop.height * zoom), Image.LANCZOS)
+            words = sorted(image_words(crop), key=lambda w: w["x0"])
+            text = " ".join(w["text"] for w in words)
+            if text in _DASHES:
+                return text
+            if words and _FIGURE.match(text) and not any(w["uncertain"] for w in words):
+                return text
+            if text:
+                seen.append(f"{text!r} ({min(w['score'] for w in words):.2f})")
+        saw = f" (OCR saw {', '.join(seen)})" if seen else ""
+        warnings.append(f"table cell at ({x0}, {top}) px: printed but unreadable by OCR{saw}; left blank")
         return ""
 
     return read_cell

@@ -8,6 +8,7 @@ file carries are the report's `published` date, never the clock.
 PDF, DOC, WPS, scanned-PDF and OFD output need LibreOffice at generation time.
 """
 
+from nianbao.sample_portals.documents.copier_scan import render_copier_scan
 from nianbao.sample_portals.documents.docx_writer import render_docx
 from nianbao.sample_portals.documents.html_writer import render_html
 from nianbao.sample_portals.documents.ofd_writer import render_ofd
@@ -23,6 +24,7 @@ from nianbao.sample_portals.documents.wps_writer import render_wps
 
 __all__ = [
     "render_broken_font_pdf",
+    "render_copier_scan",
     "render_doc",
     "render_docx",
     "render_html",
