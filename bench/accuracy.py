@@ -1,6 +1,6 @@
 """Parser accuracy against hand-read truth: cells right / wrong / missing, per document format.
 
-    python -m bench.accuracy [--shared DIR] [--made] [--json OUT.json]
+    python -m bench.accuracy [--shared DIR] [--made [--seeds ID,ID]] [--json OUT.json]
 
 Real reports: each truth in tests/truth/real/*.json names its document under `../shared/real/` (the
 third-party files stay outside the project; `--shared` or NIANBAO_SHARED points elsewhere). With
@@ -78,8 +78,8 @@ def real_documents(shared: Path) -> Iterator[tuple[str, str, dict, Callable[[], 
             yield path.stem, truth["format"], truth, document.read_bytes
 
 
-def made_documents() -> Iterator[tuple[str, str, dict, Callable[[], bytes]]]:
-    """The seed reports rendered in every format the writers make (facts from seed_truth.json)."""
+def made_documents(seeds: list[str] | None = None) -> Iterator[tuple[str, str, dict, Callable[[], bytes]]]:
+    """The seed reports (all, or the ids in `seeds`) rendered in every format the writers make."""
     import io
     import zipfile
 
@@ -105,6 +105,8 @@ def made_documents() -> Iterator[tuple[str, str, dict, Callable[[], bytes]]]:
         "pdf (copier scan, 1°, seal)": documents.render_copier_scan,
     }
     for name, truth in sorted(seed_truths().items()):
+        if seeds and name not in seeds:
+            continue
         report = {**truth, "published": f"{truth['year'] + 1}-01-20"}
         for fmt, write in writers.items():
             yield name, fmt, truth, (lambda w=write, r=report: w(r))
@@ -161,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", help="the folder holding real/ (default: ../shared beside the repository)")
     parser.add_argument("--made", action="store_true", help="also score the seeds rendered in every format")
+    parser.add_argument("--seeds", help="with --made: only these seed ids (comma-separated); OCR takes minutes each")
     parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
     shared = locate_shared(args.shared)
@@ -171,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         report["real"] = run(real_documents(shared))
         print(markdown(report["real"], "Real reports (tests/truth/real)"))
     if args.made:
-        report["made"] = run(made_documents())
+        report["made"] = run(made_documents(args.seeds.split(",") if args.seeds else None))
         print(markdown(report["made"], "Seed reports rendered by the sample-document writers"))
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -27,7 +27,8 @@ MAX_SKEW = 3.0  # degrees: a copier's feed skews a sheet by a degree or two
 MIN_SKEW = 0.1  # below this a rotation moves a ruled line by less than a pixel every 500
 SKEW_WIDTH = 800  # pixels: the page width the skew is measured at
 MIN_FIGURE_SCORE = 0.8  # OCR confidence below which a figure in a table cell is read again alone
-CELL_READINGS = ((4, 2), (2, 3), (6, 2))  # (inset px, enlargement) of the crops a cell is read again from
+# (inset px, enlargement) of the crops a cell is read again from, in order
+CELL_READINGS = ((4, 2), (2, 1), (4, 1), (6, 1), (2, 3), (6, 3), (6, 4))
 
 _NUMBER_WITH_SPECK = re.compile(r"^-?\d+(\.\d+)?[.,·]$")
 _FIGURE = re.compile(r"^-?\d[\d,，]*(\.\d+)?$")
@@ -218,23 +219,33 @@ def _cell_reader(image: Image.Image, warnings: list[str]):
         inner = image.crop((x0 + CELL_INSET, top + CELL_INSET, x1 - CELL_INSET, bottom - CELL_INSET))
         if int((np.asarray(inner.convert("L")) < LINE_DARK).sum()) < MIN_INK_PIXELS:
             return ""  # nothing printed in the cell
-        seen: list[str] = []
-        # a glyph touching the cell's rule can be clipped by one crop and whole in another
+        readings: list[tuple[str, float]] = []
+        # a thin glyph (a lone "1") reads with low confidence at one crop and scale and well at another;
+        # a figure is believed when one reading is sure of it, or when several agree, one of them sure
         for inset, zoom in CELL_READINGS:
             if x1 - x0 <= 3 * inset or bottom - top <= 3 * inset:
                 continue
             crop = ImageOps.expand(image.crop((x0 + inset, top + inset, x1 - inset, bottom - inset)), border=12,
                                    fill="white")
-            crop = crop.resize((crop.width * zoom, crop.height * zoom), Image.LANCZOS)
+            if zoom > 1:
+                crop = crop.resize((crop.width * zoom, crop.height * zoom), Image.LANCZOS)
             words = sorted(image_words(crop), key=lambda w: w["x0"])
             text = " ".join(w["text"] for w in words)
             if text in _DASHES:
                 return text
-            if words and _FIGURE.match(text) and not any(w["uncertain"] for w in words):
+            if not text:
+                continue
+            score = min(w["score"] for w in words)
+            if not readings and _FIGURE.match(text) and score >= MIN_FIGURE_SCORE:
                 return text
-            if text:
-                seen.append(f"{text!r} ({min(w['score'] for w in words):.2f})")
-        saw = f" (OCR saw {', '.join(seen)})" if seen else ""
+            readings.append((text, score))
+        texts = {text for text, _ in readings}
+        if len(texts) == 1 and len(readings) >= 2:
+            text = readings[0][0]
+            if _FIGURE.match(text) and max(score for _, score in readings) >= MIN_FIGURE_SCORE:
+                return text
+        saw = ", ".join(f"{text!r} ({score:.2f})" for text, score in readings)
+        saw = f" (OCR saw {saw})" if saw else ""
         warnings.append(f"table cell at ({x0}, {top}) px: printed but unreadable by OCR{saw}; left blank")
         return ""
 

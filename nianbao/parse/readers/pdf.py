@@ -114,19 +114,17 @@ def _table_lines(
 
 
 def _fill_value_holes(grid: list[list[str]], boxes: dict, fill_empty: FillEmpty) -> None:
-    """Ask `fill_empty` for cells left empty in a row of figures, under a column of figures.
+    """Ask `fill_empty` for every cell left empty in a row of figures.
 
-    OCR detection sometimes misses a lone digit; looking again at just that cell finds it.
+    OCR detection sometimes misses a lone digit (a thin "1" above all); looking again at just that cell
+    finds it, and a cell with nothing printed in it costs only an ink count. A table 4 has a single row
+    of figures, so no column pattern is required.
     """
-    numeric_rows = {r for r, row in enumerate(grid) if sum(bool(_FIGURE.match(c)) for c in row) >= 2}
-    column_counts: dict[int, int] = {}
-    for r in numeric_rows:
-        for c, text in enumerate(grid[r]):
-            if _FIGURE.match(text):
-                column_counts[c] = column_counts.get(c, 0) + 1
-    for r in sorted(numeric_rows):
-        for c, count in column_counts.items():
-            if count >= 2 and not grid[r][c] and (r, c) in boxes:
+    for r, row in enumerate(grid):
+        if sum(bool(_FIGURE.match(c)) for c in row) < 2:
+            continue
+        for c, text in enumerate(row):
+            if not text and (r, c) in boxes:
                 grid[r][c] = fill_empty(boxes[(r, c)])
 
 
