@@ -44,3 +44,11 @@ def refreshed(sample_portals: SamplePortals, tmp_path_factory: pytest.TempPathFa
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=data.parent)
     summary = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
     return {"data": data, "summary": summary, "exit": result.returncode, "stderr": result.stderr}
+
+
+@pytest.fixture(scope="session")
+def shared_dir():
+    """The third-party material folder (`../shared` beside the repository); skips the test when absent."""
+    from shared_support import shared_path
+
+    return shared_path()

@@ -180,3 +180,39 @@ def test_pre2019_is_free_text(report_2019):
     paragraphs = [p.text_content() for p in root.iter("p")]
     assert paragraphs[paragraphs.index("一、概述") + 1 :][:2] == ["2015年，某县民政局完善工作机制。", "（一）主动公开。"]
     assert paragraphs[-1] == "解读形式单一。" and "共主动公开政府信息321条" in root.text_content()
+
+
+@needs_soffice
+def test_wps_is_ole2_word_binary_stamped_as_wps_office_does(report_2019):
+    data = documents.render_wps(report_2019)
+    assert data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    assert "WordDocument".encode("utf-16-le") in data
+    assert b"KSOProductBuildVer" in data and b"2052-" in data
+    assert sniff(data) == "wps"
+    assert sniff(documents.render_doc(report_2019)) == "doc"
+
+
+@needs_soffice
+def test_copier_scan_is_skewed_grey_and_sealed(report_2019):
+    import numpy as np
+    import pypdfium2
+
+    from nianbao.parse.readers.ocr import skew_angle
+
+    data = documents.render_copier_scan(report_2019, skew=1.5, seed=3)
+    assert sniff(data) == "pdf" and data == documents.render_copier_scan(report_2019, skew=1.5, seed=3)
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert all(page.chars == [] and len(page.images) == 1 for page in pdf.pages)
+    document = pypdfium2.PdfDocument(data)
+    try:
+        pages = [np.asarray(document[i].render(scale=150 / 72).to_pil().convert("RGB")).astype(int)
+                 for i in range(len(document))]
+    finally:
+        document.close()
+    for page in pages:
+        from PIL import Image
+
+        assert 1.2 <= abs(skew_angle(Image.fromarray(page.astype(np.uint8)))) <= 1.8
+        assert 200 < np.median(page) < 240  # grey paper, not white
+    red = [int(((p[..., 0] - p[..., 1]) > 80).sum()) for p in pages]
+    assert red[-1] > 2000 and not any(red[:-1])  # the seal, on the last page only

@@ -12,8 +12,11 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import pdfplumber
 import pytest
-from documents_support import TRUTH_DIR, needs_soffice, seed_report
+from documents_support import SEED_NAMES, needs_soffice, seed_report
+from PIL import Image, ImageDraw
 
 from nianbao.parse.mapper import map_layout
 from nianbao.parse.readers import doc as doc_reader
@@ -25,7 +28,7 @@ from nianbao.parse.sniff import sniff
 from nianbao.sample_portals import documents
 from nianbao.sample_portals.documents.blocks import Table, expand_grid, report_blocks
 
-SEEDS = sorted(p.name for p in TRUTH_DIR.glob("*.json"))
+SEEDS = SEED_NAMES
 REPORT_2021 = "001_da36df42beafad44.json"
 REPORT_2019 = "002_8489967cbdc1945e.json"
 
@@ -73,6 +76,7 @@ def rendered(tmp_path_factory) -> dict[tuple[str, str], bytes]:
         for name in (REPORT_2021, REPORT_2019):
             out[("pdf", name)] = documents.render_pdf(seed_report(name))
         out[("doc", REPORT_2021)] = documents.render_doc(seed_report(REPORT_2021))
+        out[("wps", REPORT_2019)] = documents.render_wps(seed_report(REPORT_2019))
         out[("ofd", REPORT_2019)] = documents.render_ofd(seed_report(REPORT_2019))
         out[("scan", REPORT_2019)] = documents.render_scanned_pdf(seed_report(REPORT_2019))
     folder = tmp_path_factory.mktemp("documents")
@@ -85,10 +89,11 @@ TEXT_CASES = [("html", n) for n in SEEDS] + [("docx", n) for n in SEEDS] + [
     pytest.param("pdf", REPORT_2021, marks=needs_soffice),
     pytest.param("pdf", REPORT_2019, marks=needs_soffice),
     pytest.param("doc", REPORT_2021, marks=needs_soffice),
+    pytest.param("wps", REPORT_2019, marks=needs_soffice),
     pytest.param("ofd", REPORT_2019, marks=needs_soffice),
 ]
-SNIFFED = {"html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc", "ofd": "ofd", "scan": "pdf"}
-KIND = {"html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc", "ofd": "ofd", "scan": "pdf-scan"}
+SNIFFED = {"html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc", "wps": "wps", "ofd": "ofd", "scan": "pdf"}
+KIND = {"html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc", "wps": "wps", "ofd": "ofd", "scan": "pdf-scan"}
 
 
 @pytest.mark.parametrize(("fmt", "seed"), TEXT_CASES)
@@ -167,7 +172,7 @@ def test_scanned_pdf_is_read_by_ocr(scan_layout):
     ("fmt", "seed"),
     [("html", REPORT_2021), ("docx", REPORT_2019)]
     + [pytest.param(f, s, marks=needs_soffice) for f, s in [("pdf", REPORT_2021), ("doc", REPORT_2021),
-                                                            ("ofd", REPORT_2019)]],
+                                                            ("wps", REPORT_2019), ("ofd", REPORT_2019)]],
 )
 def test_parse_bytes_returns_theseed_report(rendered, fmt, seed, tmp_path, monkeypatch):
     parse = pytest.importorskip("nianbao.parse")
@@ -279,6 +284,37 @@ def test_bad_input_errors_name_the_document(tmp_path, monkeypatch):
 
 
 @needs_soffice
+def test_wps_is_read_through_libreoffice(rendered, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data = rendered[("wps", REPORT_2019)]
+    layout = read(data, sniff(data), source="年报.wps")
+    assert layout.kind == "wps" and "converted by LibreOffice" in layout.warnings
+    assert map_layout(layout).cells == seed_report(REPORT_2019)["cells"]
+    # without LibreOffice, antiword still reads the Word binary inside, and says why it had to
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))
+    monkeypatch.setattr(doc_reader, "_soffice_docx", _no_soffice)
+    fallback = read(data, "wps", source="年报.wps")
+    assert fallback.kind == "wps" and any(w.startswith("LibreOffice: ") for w in fallback.warnings)
+    truth, cells = seed_report(REPORT_2019)["cells"], map_layout(fallback).cells
+    assert {k: v for k, v in cells.items() if v is not None} == {k: truth[k] for k in cells if cells[k] is not None}
+    assert cells["t2.procurement.amount"] == truth["t2.procurement.amount"]
+
+
+def _no_soffice(data: bytes, digest: str) -> bytes:
+    raise FileNotFoundError("LibreOffice (soffice) is not installed")
+
+
+def test_libreoffice_past_its_time_limit_is_killed_with_its_children(monkeypatch):
+    import subprocess
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        doc_reader._run_bounded(["sh", "-c", "sleep 30 & sleep 30"], timeout=0.5)
+    assert time.monotonic() - started < 10
+
+
+@needs_soffice
 def test_doc_conversion_is_cached_by_digest(rendered, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     data = rendered[("doc", REPORT_2021)]
@@ -287,3 +323,198 @@ def test_doc_conversion_is_cached_by_digest(rendered, tmp_path, monkeypatch):
     assert cached, "the conversion is stored under $XDG_CACHE_HOME/nianbao/doc"
     monkeypatch.setenv("PATH", str(tmp_path))  # the tools are gone: only the cache can answer
     assert doc_reader.read(data).lines == first.lines
+
+
+# ---------------------------------------------------------------- zip attachments
+
+
+class _GbkNamedInfo(zipfile.ZipInfo):
+    """A member named as Chinese Windows archivers write it: GBK bytes, no UTF-8 flag."""
+
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("gb18030"), self.flag_bits & ~0x800
+
+
+def _zip_of(members: list[tuple[str, bytes]], utf8_names: bool = True) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in members:
+            info = (zipfile.ZipInfo if utf8_names else _GbkNamedInfo)(name, date_time=(2022, 1, 20, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, body)
+    return out.getvalue()
+
+
+def test_zip_attachment_report_member_is_parsed():
+    from nianbao.parse import parse_bytes
+
+    report = seed_report(REPORT_2021)
+    data = _zip_of(
+        [
+            ("说明.txt", "附件为本单位年度报告。".encode("gb18030")),
+            ("封面.png", b"\x89PNG\r\n\x1a\n"),
+            ("硚口区卫健局2021年政府信息公开工作年度报告.docx", documents.render_docx(report)),
+        ],
+        utf8_names=False,
+    )
+    assert sniff(data) == "zip"
+    parsed = parse_bytes(data, "附件.zip")
+    assert parsed.cells == report["cells"]
+    assert (parsed.year, parsed.format_version) == (report["year"], report["format_version"])
+    assert parsed.content_type == "application/zip"
+    chosen = [w for w in parsed.warnings if "report read from zip member" in w]
+    assert chosen and "硚口区卫健局2021年政府信息公开工作年度报告.docx" in chosen[0]  # GBK name decoded
+    assert any("other zip members not parsed" in w and "说明.txt" in w for w in parsed.warnings)
+
+
+def test_zip_member_without_tables_gives_way_to_the_report():
+    from nianbao.parse import parse_bytes
+
+    report = seed_report(REPORT_2019)
+    notice = "关于年度报告的说明：报告全文见压缩包内文件。".encode()
+    data = _zip_of([("年度报告说明.txt", notice),
+                    ("nested.zip", _zip_of([("report.docx", documents.render_docx(report))]))])
+    parsed = parse_bytes(data, "att.zip")
+    assert parsed.cells == report["cells"]
+    assert any("'nested.zip!report.docx'" in w for w in parsed.warnings)
+    assert any("other zip members not parsed: 年度报告说明.txt (txt)" in w for w in parsed.warnings)
+
+
+def test_zip_bomb_is_refused_with_its_reason(monkeypatch):
+    from nianbao.parse import parse_bytes
+    from nianbao.parse.readers import ziparchive
+
+    # a member whose decoded size passes the per-member cap: the header's declared size is not trusted
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("report.pdf", "w") as member:
+        block = b"\0" * (1024 * 1024)
+        for _ in range(ziparchive.MAX_MEMBER_BYTES // len(block) + 1):
+            member.write(block)
+    bomb = out.getvalue()
+    assert len(bomb) < ziparchive.MAX_MEMBER_BYTES // 500
+    with pytest.raises(ziparchive.ZipReadError, match=r"zip bomb refused: member 'report.pdf'.*per-member cap"):
+        parse_bytes(bomb, "bomb.zip")
+    # the total over many small members, with the caps lowered through the environment
+    monkeypatch.setenv("NIANBAO_ZIP_MAX_TOTAL_MB", "1")
+    many = _zip_of([(f"part{i}.txt", b"x" * 300_000) for i in range(5)])
+    with pytest.raises(ziparchive.ZipReadError, match="total cap"):
+        parse_bytes(many, "many.zip")
+    monkeypatch.setenv("NIANBAO_ZIP_MAX_MEMBERS", "3")
+    with pytest.raises(ziparchive.ZipReadError, match="has 5 entries"):
+        parse_bytes(many, "many.zip")
+
+
+def test_nested_zips_are_bounded_and_names_are_never_paths(tmp_path, monkeypatch):
+    from nianbao.parse.readers import ziparchive
+
+    monkeypatch.chdir(tmp_path)
+    inner = _zip_of([("../../evil.txt", "年度报告".encode())])
+    for level in range(ziparchive.MAX_DEPTH):
+        inner = _zip_of([(f"level{level}.zip", inner)])
+    with pytest.raises(ziparchive.ZipReadError, match="nests archives deeper"):
+        ziparchive.list_documents(inner)
+    members, notes = ziparchive.list_documents(_zip_of([("../../evil.txt", "年度报告".encode()),
+                                                       ("/abs/x.bin", b"\x00\x01\x02\x03")]))
+    assert [(m.name, m.kind) for m in members] == [("../../evil.txt", "txt")]
+    assert notes == ["/abs/x.bin: not a document (unknown)"]
+    assert list(tmp_path.iterdir()) == [] and not (tmp_path.parent.parent / "evil.txt").exists()
+
+
+def test_zip_without_a_report_says_what_it_holds():
+    from nianbao.parse.readers import ziparchive
+
+    with pytest.raises(ziparchive.ZipReadError, match=r"no report document in the zip \(data.bin: not a document"):
+        read(_zip_of([("data.bin", b"\x00\x01\x02")]), "zip", source="a.zip")
+
+
+# ---------------------------------------------------------------- broken font maps
+
+
+@needs_soffice
+def test_broken_font_pdf_goes_through_ocr_to_its_cells():
+    from nianbao.parse import parse_bytes
+
+    report = seed_report(REPORT_2019)
+    data = documents.render_broken_font_pdf(report)
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        assert "(cid:" in (pdf.pages[0].extract_text() or "")  # the text layer really is broken
+    parsed = parse_bytes(data, "broken-font.pdf")
+    assert any("broken font map ((cid:N) glyphs), text read by OCR" in w for w in parsed.warnings)
+    assert parsed.cells == report["cells"]
+    assert (parsed.year, parsed.format_version) == (report["year"], report["format_version"])
+
+
+# ---------------------------------------------------------------- scans as copiers make them
+
+
+@pytest.fixture(scope="session")
+def copier_scan_and_text():
+    """A report with failing rules, as a text PDF and as a copier scan (1°, grey paper, red seal), parsed."""
+    from nianbao.parse import parse_bytes
+
+    report = seed_report(REPORT_2021)
+    scan = documents.render_copier_scan(report, skew=1.0, seal=True)
+    return report, parse_bytes(scan, "copier-scan.pdf"), parse_bytes(documents.render_pdf(report), "text.pdf")
+
+
+@needs_soffice
+def test_skewed_sealed_scan_parses_like_its_text_version(copier_scan_and_text):
+    report, scanned, text = copier_scan_and_text
+    assert scanned.content_type == "application/pdf"
+    assert any("straightened before reading" in w for w in scanned.warnings)
+    assert text.cells == report["cells"]
+    assert scanned.cells == text.cells
+    assert [f["rule"] for f in scanned.findings] == [f["rule"] for f in text.findings]
+    assert {f["rule"] for f in scanned.findings} >= set(report["failing_rules"])
+    assert (scanned.agency, scanned.year, scanned.format_version) == (text.agency, text.year, text.format_version)
+
+
+def _cell_image(text: str, size: tuple[int, int] = (120, 44)) -> Image.Image:
+    """One ruled table cell as a 150 dpi scan shows it, `text` centred in it."""
+    from nianbao.sample_portals.documents.copier_scan import _seal_font
+
+    image = Image.new("RGB", (size[0] + 20, size[1] + 20), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((10, 10, 10 + size[0], 10 + size[1]), outline="black", width=2)
+    if text:
+        draw.text((10 + size[0] / 2, 10 + size[1] / 2), text, fill="black", font=_seal_font(22), anchor="mm")
+    return image
+
+
+def test_ocr_cell_reader_reads_figures_and_blanks_what_it_cannot_read():
+    from nianbao.parse.readers import ocr
+
+    box = (10.0, 10.0, 130.0, 54.0)
+    notes: list[str] = []
+    assert ocr._cell_reader(_cell_image("207"), notes)(box) == "207"
+    assert ocr._cell_reader(_cell_image(""), notes)(box) == ""
+    assert notes == []
+    # a cell whose print is smudged past reading: blank, and said so
+    smudged = _cell_image("")
+    draw = ImageDraw.Draw(smudged)
+    for i in range(0, 90, 6):
+        draw.line((30 + i, 22, 40 + i, 52), fill="black", width=3)
+        draw.arc((25 + i, 20, 45 + i, 50), 0, 200, fill="black", width=2)
+    assert ocr._cell_reader(smudged, notes)(box) == ""
+    assert len(notes) == 1 and "printed but unreadable by OCR" in notes[0] and "left blank" in notes[0]
+
+
+def test_deskew_finds_the_copier_angle_and_seal_ink_is_removed():
+    from nianbao.parse.readers import ocr
+    from nianbao.sample_portals.documents.copier_scan import seal_image
+
+    page = Image.new("RGB", (900, 1200), "white")
+    draw = ImageDraw.Draw(page)
+    for y in range(150, 1050, 40):  # a ruled table
+        draw.line((80, y, 820, y), fill="black", width=2)
+    for x in (80, 300, 560, 820):
+        draw.line((x, 150, x, 1010), fill="black", width=2)
+    seal = seal_image("某某市某某局", 250)
+    page.paste(seal, (500, 800), seal)
+    for angle in (1.0, -1.6):
+        turned = page.rotate(angle, resample=Image.BICUBIC, fillcolor="white")
+        assert ocr.skew_angle(turned) == pytest.approx(angle, abs=0.1)
+    cleaned = np.asarray(ocr.remove_seal(page))
+    red = (cleaned[..., 0].astype(int) - cleaned[..., 1]) > 70
+    assert not red.any()
+    assert (cleaned[150, 80:820] < 100).all()  # the black rules stay

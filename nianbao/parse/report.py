@@ -14,6 +14,7 @@ CONTENT_TYPES = {
     "ofd": "application/ofd",
     "txt": "text/plain",
     "image": "image/*",
+    "zip": "application/zip",
 }
 
 

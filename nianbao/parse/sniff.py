@@ -9,10 +9,12 @@ import zipfile
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # OLE2 directory entries name their streams in UTF-16LE.
 _WORD_STREAM = "WordDocument".encode("utf-16-le")
-# Kingsoft WPS writes its own streams/markers next to (or instead of) WordDocument.
+# Kingsoft WPS writes its own streams/markers next to (or instead of) WordDocument; every file it saves
+# carries the custom property KSOProductBuildVer, named in the property set's code page (often ANSI).
 _KINGSOFT_MARKERS = [m.encode("utf-16-le") for m in ("WpsCustomData", "Kingsoft", "KSOProductBuildVer")] + [
     b"Kingsoft",
     b"WPS Office",
+    b"KSOProductBuildVer",
 ]
 _HTML_START = re.compile(
     rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title|div|p|table|span|script|style|link)\b",

@@ -19,6 +19,7 @@ READERS = {
     "ofd": "ofd",
     "txt": "text",
     "image": "ocr",
+    "zip": "ziparchive",
 }
 
 

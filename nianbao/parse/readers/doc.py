@@ -1,14 +1,19 @@
-"""Legacy DOC and WPS reader: `antiword -x db` (DocBook keeps the tables), LibreOffice as a fallback.
+"""Legacy DOC and WPS reader: `antiword -x db` (DocBook keeps the tables) and LibreOffice headless.
 
-Conversions run in a temporary directory under a time limit and are cached by the input's sha256 under
-`$XDG_CACHE_HOME/nianbao/doc`, so each document is converted once.
+A Word 97 .doc goes to antiword first, LibreOffice when antiword fails or flattens a table. A Kingsoft
+.wps goes to LibreOffice first (its filters follow WPS's departures from Word's binary format; antiword
+only knows Word's), antiword as the fallback. Conversions run in a temporary directory under a time
+limit (the whole LibreOffice process group is killed when it is exceeded) and are cached by the input's
+sha256 under `$XDG_CACHE_HOME/nianbao/doc`, so each document is converted once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -95,7 +100,7 @@ def _antiword(data: bytes, digest: str) -> bytes:
 def _run_soffice(binary: str, path: Path) -> bytes:
     """Convert the document at path to DOCX with LibreOffice headless; its bytes."""
     out = path.parent / "out"
-    proc = subprocess.run(
+    proc = _run_bounded(
         [
             binary,
             f"-env:UserInstallation={(path.parent / 'profile').as_uri()}",
@@ -107,14 +112,28 @@ def _run_soffice(binary: str, path: Path) -> bytes:
             str(out),
             str(path),
         ],
-        capture_output=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
+        TIMEOUT_SECONDS,
     )
     produced = out / "document.docx"
     if proc.returncode != 0 or not produced.exists():
         raise RuntimeError(f"soffice could not convert it (exit {proc.returncode})")
     return produced.read_bytes()
+
+
+def _run_bounded(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run cmd in its own process group; past `timeout` the whole group is killed.
+
+    `soffice` is a launcher script whose office process would outlive a plain kill of the launcher.
+    """
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 
 
 def _soffice_docx(data: bytes, digest: str) -> bytes:
@@ -201,29 +220,54 @@ def docbook_lines(xml: bytes, source: str) -> tuple[list[list[str]], int]:
     return lines, flattened
 
 
+def _read_antiword(data: bytes, digest: str, source: str) -> tuple[Layout, bool]:
+    """antiword's reading, and whether it is complete (no table flattened)."""
+    lines, flattened = docbook_lines(_antiword(data, digest), source)
+    warnings = [f"{source}: a table was flattened by antiword"] if flattened else []
+    return Layout(lines=lines, kind="doc", warnings=warnings), not flattened
+
+
+def _read_soffice(data: bytes, digest: str, source: str) -> Layout:
+    from nianbao.parse.readers import docx
+
+    layout = docx.read(_soffice_docx(data, digest), source=source)
+    return Layout(lines=layout.lines, kind="doc", warnings=["converted by LibreOffice", *layout.warnings])
+
+
+_ANTIWORD_ERRORS = (FileNotFoundError, RuntimeError, subprocess.TimeoutExpired, DocReadError)
+_SOFFICE_ERRORS = (FileNotFoundError, RuntimeError, subprocess.TimeoutExpired, ValueError)
+
+
 def read(data: bytes, source: str = "DOC") -> Layout:
     """Read a Word 97–2003 or Kingsoft WPS document (kind "doc" or "wps", from the bytes)."""
     kind = "wps" if sniff(data) == "wps" else "doc"
     digest = hashlib.sha256(data).hexdigest()
     problems: list[str] = []
     partial: Layout | None = None
+
+    def finish(layout: Layout) -> Layout:
+        return Layout(lines=layout.lines, kind=kind, warnings=[*problems, *layout.warnings])
+
+    if kind == "wps":
+        try:
+            return finish(_read_soffice(data, digest, source))
+        except _SOFFICE_ERRORS as exc:
+            problems.append(f"LibreOffice: {exc}")
     try:
-        lines, flattened = docbook_lines(_antiword(data, digest), source)
-        if not flattened:
-            return Layout(lines=lines, kind=kind, warnings=[])
+        layout, complete = _read_antiword(data, digest, source)
+        if complete or kind == "wps":
+            return finish(layout)
         # antiword lost the structure of a table: LibreOffice, when installed, reads it whole
         problems.append("antiword: a table came out flattened")
-        partial = Layout(lines=lines, kind=kind, warnings=[f"{source}: a table was flattened by antiword"])
-    except (FileNotFoundError, RuntimeError, subprocess.TimeoutExpired, DocReadError) as exc:
+        partial = layout
+    except _ANTIWORD_ERRORS as exc:
         problems.append(f"antiword: {exc}")
-    try:
-        from nianbao.parse.readers import docx
-
-        layout = docx.read(_soffice_docx(data, digest), source=source)
-        return Layout(lines=layout.lines, kind=kind, warnings=[*problems, "converted by LibreOffice", *layout.warnings])
-    except (FileNotFoundError, RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
-        problems.append(f"LibreOffice: {exc}")
+    if kind == "doc":
+        try:
+            return finish(_read_soffice(data, digest, source))
+        except _SOFFICE_ERRORS as exc:
+            problems.append(f"LibreOffice: {exc}")
     if partial is not None:
         partial.warnings.extend(problems)
-        return partial
+        return Layout(lines=partial.lines, kind=kind, warnings=partial.warnings)
     raise DocReadError(f"{source}: cannot read this {kind.upper()} file ({'; '.join(problems)})")

@@ -189,8 +189,10 @@ def read(data: bytes, source: str = "DOCX") -> Layout:
         from nianbao.parse.readers import ocr
 
         try:
-            lines.extend(ocr.read(picture, source=f"{source} picture {rel_id}").lines)
+            layout = ocr.read(picture, source=f"{source} picture {rel_id}")
+            lines.extend(layout.lines)
             warnings.append(f"{source}: picture {rel_id} read by OCR")
+            warnings.extend(layout.warnings[1:])  # what OCR could not read, after its "read by OCR" line
         except ocr.OcrError as exc:
             warnings.append(str(exc))
 

@@ -199,8 +199,10 @@ def read(data: bytes, source: str = "HTML", images: Mapping[str, bytes] | None =
                 from nianbao.parse.readers import ocr
 
                 try:
-                    out.lines.extend(ocr.read(images[src], source=src).lines)
+                    layout = ocr.read(images[src], source=src)
+                    out.lines.extend(layout.lines)
                     warnings.append(f"{source}: image {src} read by OCR")
+                    warnings.extend(layout.warnings[1:])  # what OCR could not read
                 except ocr.OcrError as exc:
                     warnings.append(str(exc))
             return

@@ -20,10 +20,20 @@ EDGE_TOLERANCE = 4.0  # pixels: ruled lines in a scan are a few pixels thick and
 MIN_LINE_FRACTION = 0.035  # a ruled segment is at least this share of the page width (longer than any stroke)
 # grey level below which a pixel may belong to a ruled line: thin lines in a scan come out light grey
 LINE_DARK = 190
-MAX_SIDE = 2600
-CELL_INSET = 4  # pixels kept off a cell's rules when it is read again alone  # larger images are scaled down first: OCR time grows with the pixel count
+MAX_SIDE = 2600  # larger images are scaled down first: OCR time grows with the pixel count
+CELL_INSET = 4  # pixels kept off a cell's rules when it is read again alone
+SEAL_CHROMA = 70  # a pixel whose red or blue exceeds its weakest channel by this much is coloured ink
+MAX_SKEW = 3.0  # degrees: a copier's feed skews a sheet by a degree or two
+MIN_SKEW = 0.1  # below this a rotation moves a ruled line by less than a pixel every 500
+SKEW_WIDTH = 800  # pixels: the page width the skew is measured at
+MIN_FIGURE_SCORE = 0.8  # OCR confidence below which a figure in a table cell is read again alone
+# (inset px, enlargement) of the crops a cell is read again from, in order
+CELL_READINGS = ((4, 2), (2, 1), (4, 1), (6, 1), (2, 3), (6, 3), (6, 4))
 
 _NUMBER_WITH_SPECK = re.compile(r"^-?\d+(\.\d+)?[.,·]$")
+_FIGURE = re.compile(r"^-?\d[\d,，]*(\.\d+)?$")
+_DASHES = {"—", "-", "－", "/", "／", "——", "一", "无"}
+MIN_INK_PIXELS = 15  # fewer dark pixels than this in a cell is a speck, not print
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -79,17 +89,22 @@ def ruled_edges(image: Image.Image) -> list[dict]:
 
 
 def image_words(image: Image.Image) -> list[dict]:
-    """OCR text boxes as word dicts (x0, top, x1, bottom, text) in pixels."""
+    """OCR text boxes as word dicts (x0, top, x1, bottom, text, score) in pixels.
+
+    A box the engine is unsure of (score below MIN_FIGURE_SCORE) is marked `uncertain`: a table cell
+    holding one is read again alone before its figure is believed.
+    """
     result, _ = engine()(np.asarray(image.convert("RGB")))
     words = []
-    for box, text, _score in result or []:
+    for box, text, score in result or []:
         xs = [p[0] for p in box]
         ys = [p[1] for p in box]
         text = str(text)
         if _NUMBER_WITH_SPECK.match(text):
             # a scan speck next to a figure reads as a trailing point: "0." is "0"
             text = text[:-1]
-        words.append({"x0": min(xs), "x1": max(xs), "top": min(ys), "bottom": max(ys), "text": text})
+        words.append({"x0": min(xs), "x1": max(xs), "top": min(ys), "bottom": max(ys), "text": text,
+                      "score": float(score), "uncertain": float(score) < MIN_FIGURE_SCORE})
     return words
 
 
@@ -100,36 +115,139 @@ def _bounded(image: Image.Image) -> Image.Image:
     return image
 
 
-def image_blocks(image: Image.Image) -> list[tuple[str, list[list[str]]]]:
-    """Blocks of lines (as `pdf.positioned_lines` returns them) read from one page image."""
+def remove_seal(image: Image.Image) -> Image.Image:
+    """The page with red and blue ink (seals, signatures, stamps) turned to paper; black print stays.
+
+    A seal's ring would otherwise read as ruled lines and its lettering as text; print under it is
+    black, which no colour channel separates from, so it survives.
+    """
+    rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    coloured = (np.maximum(r, b) - np.minimum(np.minimum(r, g), b)) > SEAL_CHROMA
+    if not coloured.any():
+        return image.convert("RGB")
+    paper = np.percentile(rgb.max(axis=2), 90)
+    out = rgb.copy()
+    out[coloured] = paper
+    return Image.fromarray(out.astype(np.uint8), "RGB")
+
+
+def whiten_paper(image: Image.Image) -> Image.Image:
+    """Stretch grey levels so that the paper is white: grey copier paper and grain fall below the ink test."""
+    grey = np.asarray(image.convert("L")).astype(np.float32)
+    paper = float(np.percentile(grey, 75))
+    if paper >= 250 or paper <= 64:
+        return image.convert("L")
+    stretched = np.clip((grey - 0) * (255.0 / paper), 0, 255)
+    return Image.fromarray(stretched.astype(np.uint8), "L")
+
+
+def skew_angle(image: Image.Image) -> float:
+    """The page's rotation in degrees (counter-clockwise positive), from its printed rows.
+
+    Rotating back by the right angle makes ink rows and ruled lines horizontal, which makes the row
+    profile of ink sharpest: the angle is searched coarse then fine on a reduced copy of the page.
+    """
+    grey = image.convert("L")
+    scale = SKEW_WIDTH / grey.width
+    if scale < 1:
+        grey = grey.resize((SKEW_WIDTH, max(1, int(grey.height * scale))), Image.BILINEAR)
+    ink = Image.fromarray(((np.asarray(grey) < LINE_DARK) * 255).astype(np.uint8), "L")
+    if not np.asarray(ink).any():
+        return 0.0
+
+    def sharpness(angle: float) -> float:
+        rows = np.asarray(ink.rotate(-angle, resample=Image.BILINEAR)).sum(axis=1, dtype=np.float64)
+        return float(np.square(np.diff(rows)).sum())
+
+    best = max(np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 0.25), key=sharpness)
+    best = max(np.arange(best - 0.25, best + 0.25 + 1e-9, 0.05), key=sharpness)
+    return float(round(best, 2))
+
+
+def deskew(image: Image.Image) -> tuple[Image.Image, float]:
+    """The page turned upright, and the angle it was turned by (0 when already straight)."""
+    angle = skew_angle(image)
+    if abs(angle) < MIN_SKEW:
+        return image, 0.0
+    fill = 255 if image.mode == "L" else (255, 255, 255)
+    return image.rotate(-angle, resample=Image.BICUBIC, expand=False, fillcolor=fill), angle
+
+
+def clean_scan(image: Image.Image) -> tuple[Image.Image, list[str]]:
+    """A scanned page made ready for OCR: seal ink removed, paper whitened, rotation undone."""
+    notes: list[str] = []
+    image = remove_seal(_bounded(image.convert("RGB")))
+    image, angle = deskew(whiten_paper(image))
+    if angle:
+        notes.append(f"page rotated by {angle:+.2f}° straightened before reading")
+    return image.convert("RGB"), notes
+
+
+def image_blocks(image: Image.Image, warnings: list[str] | None = None) -> list[tuple[str, list[list[str]]]]:
+    """Blocks of lines (as `pdf.positioned_lines` returns them) read from one page image.
+
+    The page is cleaned first (`clean_scan`); what had to be done, and every table cell that OCR could
+    not read for certain (left blank), is appended to `warnings`.
+    """
     from nianbao.parse.readers.pdf import positioned_lines
 
-    image = _bounded(image.convert("RGB"))
+    notes = warnings if warnings is not None else []
+    image, cleaning = clean_scan(image)
+    notes.extend(cleaning)
     return positioned_lines(
-        image_words(image), ruled_edges(image), tolerance=EDGE_TOLERANCE, fill_empty=_cell_reader(image)
+        image_words(image), ruled_edges(image), tolerance=EDGE_TOLERANCE, fill_empty=_cell_reader(image, notes)
     )
 
 
-def image_lines(image: Image.Image) -> list[list[str]]:
-    """Lines of cells read from one page image."""
-    return [line for _, lines in image_blocks(image) for line in lines]
+def image_lines(image: Image.Image, warnings: list[str] | None = None) -> list[list[str]]:
+    """Lines of cells read from one page image (see `image_blocks` for `warnings`)."""
+    return [line for _, lines in image_blocks(image, warnings) for line in lines]
 
 
-def _cell_reader(image: Image.Image):
-    """A second look at one table cell: cropped inside its rules, padded and enlarged, OCR'd alone."""
+def _cell_reader(image: Image.Image, warnings: list[str]):
+    """A second look at one table cell: cropped inside its rules, padded and enlarged, OCR'd alone.
+
+    What it returns is a figure read with confidence, a printed dash, or "" — a cell with ink that
+    cannot be read for certain stays blank, with a warning naming where it is, rather than a guess.
+    """
 
     def read_cell(box: tuple[float, float, float, float]) -> str:
         x0, top, x1, bottom = (int(round(v)) for v in box)
-        inset = CELL_INSET
-        if x1 - x0 <= 3 * inset or bottom - top <= 3 * inset:
+        if x1 - x0 <= 3 * CELL_INSET or bottom - top <= 3 * CELL_INSET:
             return ""
-        crop = image.crop((x0 + inset, top + inset, x1 - inset, bottom - inset))
-        if np.asarray(crop.convert("L")).min() >= LINE_DARK:
+        inner = image.crop((x0 + CELL_INSET, top + CELL_INSET, x1 - CELL_INSET, bottom - CELL_INSET))
+        if int((np.asarray(inner.convert("L")) < LINE_DARK).sum()) < MIN_INK_PIXELS:
             return ""  # nothing printed in the cell
-        crop = ImageOps.expand(crop, border=12, fill="white")
-        crop = crop.resize((crop.width * 2, crop.height * 2), Image.LANCZOS)
-        words = image_words(crop)
-        return " ".join(w["text"] for w in sorted(words, key=lambda w: w["x0"]))
+        readings: list[tuple[str, float]] = []
+        # a thin glyph (a lone "1") reads with low confidence at one crop and scale and well at another;
+        # a figure is believed when one reading is sure of it, or when several agree, one of them sure
+        for inset, zoom in CELL_READINGS:
+            if x1 - x0 <= 3 * inset or bottom - top <= 3 * inset:
+                continue
+            crop = ImageOps.expand(image.crop((x0 + inset, top + inset, x1 - inset, bottom - inset)), border=12,
+                                   fill="white")
+            if zoom > 1:
+                crop = crop.resize((crop.width * zoom, crop.height * zoom), Image.LANCZOS)
+            words = sorted(image_words(crop), key=lambda w: w["x0"])
+            text = " ".join(w["text"] for w in words)
+            if text in _DASHES:
+                return text
+            if not text:
+                continue
+            score = min(w["score"] for w in words)
+            if not readings and _FIGURE.match(text) and score >= MIN_FIGURE_SCORE:
+                return text
+            readings.append((text, score))
+        texts = {text for text, _ in readings}
+        if len(texts) == 1 and len(readings) >= 2:
+            text = readings[0][0]
+            if _FIGURE.match(text) and max(score for _, score in readings) >= MIN_FIGURE_SCORE:
+                return text
+        saw = ", ".join(f"{text!r} ({score:.2f})" for text, score in readings)
+        saw = f" (OCR saw {saw})" if saw else ""
+        warnings.append(f"table cell at ({x0}, {top}) px: printed but unreadable by OCR{saw}; left blank")
+        return ""
 
     return read_cell
 
@@ -142,8 +260,11 @@ def read(data: bytes, source: str = "image") -> Layout:
     except Exception as exc:
         raise OcrError(f"{source}: not a readable image ({exc})") from exc
     lines: list[list[str]] = []
+    warnings = [f"{source}: text read by OCR"]
     frames = getattr(image, "n_frames", 1)
     for frame in range(frames):
         image.seek(frame)
-        lines.extend(image_lines(image.convert("RGB")))
-    return Layout(lines=lines, kind="image", warnings=[f"{source}: text read by OCR"])
+        notes: list[str] = []
+        lines.extend(image_lines(image.convert("RGB"), notes))
+        warnings += [f"{source}: frame {frame + 1}: {note}" if frames > 1 else f"{source}: {note}" for note in notes]
+    return Layout(lines=lines, kind="image", warnings=warnings)

@@ -103,26 +103,28 @@ def _table_lines(
         placed.setdefault((r, c), []).extend(inside)
         boxes[(r, c)] = (x0, top, x1, bottom)
     for (r, c), cell_words in placed.items():
-        grid[r][c] = _cell_text(cell_words)
+        # a figure OCR was unsure of is not believed: the cell is read again alone (fill_empty) or stays blank
+        text = _cell_text(cell_words)
+        if fill_empty is not None and _FIGURE.match(text) and any(w.get("uncertain") for w in cell_words):
+            continue
+        grid[r][c] = text
     if fill_empty is not None:
         _fill_value_holes(grid, boxes, fill_empty)
     return [row for row in grid if any(row)]
 
 
 def _fill_value_holes(grid: list[list[str]], boxes: dict, fill_empty: FillEmpty) -> None:
-    """Ask `fill_empty` for cells left empty in a row of figures, under a column of figures.
+    """Ask `fill_empty` for every cell left empty in a row of figures.
 
-    OCR detection sometimes misses a lone digit; looking again at just that cell finds it.
+    OCR detection sometimes misses a lone digit (a thin "1" above all); looking again at just that cell
+    finds it, and a cell with nothing printed in it costs only an ink count. A table 4 has a single row
+    of figures, so no column pattern is required.
     """
-    numeric_rows = {r for r, row in enumerate(grid) if sum(bool(_FIGURE.match(c)) for c in row) >= 2}
-    column_counts: dict[int, int] = {}
-    for r in numeric_rows:
-        for c, text in enumerate(grid[r]):
-            if _FIGURE.match(text):
-                column_counts[c] = column_counts.get(c, 0) + 1
-    for r in sorted(numeric_rows):
-        for c, count in column_counts.items():
-            if count >= 2 and not grid[r][c] and (r, c) in boxes:
+    for r, row in enumerate(grid):
+        if sum(bool(_FIGURE.match(c)) for c in row) < 2:
+            continue
+        for c, text in enumerate(row):
+            if not text and (r, c) in boxes:
                 grid[r][c] = fill_empty(boxes[(r, c)])
 
 
@@ -278,8 +280,10 @@ def read(data: bytes, source: str = "PDF") -> Layout:
                     pdfium_page = renderer[number]
                     image = pdfium_page.render(scale=OCR_DPI / 72).to_pil()
                     pdfium_page.close()
-                    blocks = ocr.image_blocks(image)
+                    page_notes: list[str] = []
+                    blocks = ocr.image_blocks(image, page_notes)
                     pages.warnings.append(f"page {number + 1}: {reason}, text read by OCR")
+                    pages.warnings += [f"page {number + 1}: {note}" for note in page_notes]
                     ocr_pages += 1
                 else:
                     edges = [e for e in page.edges if e["orientation"] in ("h", "v")]

@@ -25,6 +25,20 @@ def render_pdf(report: dict) -> bytes:
     return stable_pdf(convert(docx, "docx", "pdf"), report_datetime(report), docx)
 
 
+def render_broken_font_pdf(report: dict) -> bytes:
+    """A text PDF whose fonts lost their ToUnicode maps, as some export tools and PDF "optimisers" leave them.
+
+    The glyphs are subset and addressed by glyph id, so without the map a text extractor sees only
+    `(cid:N)`; the page still renders correctly. Each /ToUnicode key is renamed in place (same length,
+    so the cross-reference offsets stay valid).
+    """
+    pdf = render_pdf(report)
+    broken = pdf.replace(b"/ToUnicode", b"/XoUnicode")
+    if broken == pdf:
+        raise RuntimeError("the exported PDF has no /ToUnicode map to strip")
+    return broken
+
+
 def render_doc(report: dict) -> bytes:
     """A legacy Word 97–2003 .doc file."""
     return convert(render_docx(report), "docx", "doc:MS Word 97")
