@@ -112,8 +112,14 @@ def classify(layout: Layout) -> list[Line]:
 
 
 def detect_version(lines: list[Line], template: Template | None = None) -> str | None:
-    """The template version the tables are printed on, from their headers (never from the year)."""
+    """The template version the tables are printed on, from their headers and row labels (never from the
+    year)."""
     template = template or load_template()
+    # Table 3 decides for a report that mixes the templates: its rows carry the template's sums.
+    for version, markers in template.table3_markers.items():
+        if markers and any(m in norm for line in lines if line.has_values for norm in line.norms
+                           if 0 < len(norm) <= MAX_LABEL_CHARS for m in markers):
+            return version
     scores = {}
     for version in ("2019", "2021"):
         markers = template.version_markers[version]

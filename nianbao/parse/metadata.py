@@ -430,13 +430,24 @@ def _fused_heading(paragraphs, position: int, section) -> tuple[int, str, str] |
     return None
 
 
+def _simplified(layout: Layout) -> Layout:
+    """`layout` in simplified characters (the same object when it has no traditional characters)."""
+    import zhconv
+
+    text = layout.text
+    if zhconv.convert(text, "zh-hans") == text:
+        return layout
+    return Layout(lines=[[to_simplified(c) for c in line] for line in layout.lines], kind=layout.kind,
+                  warnings=list(layout.warnings))
+
+
 def _disagreements(what: str, values: dict[str, object]) -> list[str]:
     """A warning when the sources that state `what` (title, body, crawl) do not all agree."""
     stated = {k: v for k, v in values.items() if v not in (None, "")}
     distinct = set(stated.values())
     if len(distinct) < 2:
         return []
-    if what == "agency" and all(any(str(a) in str(b) or str(b) in str(a) for b in distinct) for a in distinct):
+    if what == "agency" and all(str(a) in str(b) or str(b) in str(a) for a in distinct for b in distinct):
         return []  # one source gives the longer form of the same name
     return [f"{what} disagrees between sources: " + "; ".join(f"{k} {v}" for k, v in stated.items())]
 
@@ -446,6 +457,11 @@ def extract_metadata(layout: Layout, hints: dict | None = None) -> Metadata:
     metadata) fill what the text lacks, and disagreements between the sources are warnings."""
     hints = hints or {}
     meta = Metadata()
+    simplified = _simplified(layout)
+    if simplified is not layout:
+        meta.warnings.append("text printed in traditional characters; title, agency and sections read and "
+                             "stored in simplified characters")
+        layout = simplified
     meta.title, title_line = find_title(layout)
     if meta.title is None:
         meta.title = title_from_opening(layout)

@@ -138,6 +138,10 @@ class Template:
         self.version_markers = {
             v: tuple(normalize(m) for m in spec["markers"]) for v, spec in self.raw["versions"].items()
         }
+        # Words only one version's table 3 prints on its rows: they settle a report that mixes templates.
+        self.table3_markers = {
+            v: tuple(normalize(m) for m in spec.get("table3_markers", ())) for v, spec in self.raw["versions"].items()
+        }
 
     def t2_rows(self, version: str) -> list[RowSpec]:
         """Table 2 rows of `version`, in template order."""
