@@ -199,7 +199,7 @@ _AGENCY_LINE = re.compile(rf"^(?P<agency>[^\s，。；：:、\d]{{2,30}}?{_AGENC
 _AGENCY_BEFORE_DATE = re.compile(rf"^(?P<agency>[^\s，。；：:、\d]{{2,30}}?{_AGENCY_SUFFIX})\s*(?=(?:19|20)\d{{2}}\s*年|"
                                  rf"[{CN_DIGIT_CLASS}]{{4}}年)")
 _OPENING_AGENCY = (
-    re.compile(rf"由(?P<agency>[^，。；、由]{{2,30}}?{_AGENCY_SUFFIX})(?:负责)?(?:编制|制作|起草|编写)"),
+    re.compile(rf"由(?P<agency>[^，。；、由]{{2,30}}?{_AGENCY_SUFFIX})(?:负责)?(?:编制|制作|起草|编写|根据|依据|按照)"),
     re.compile(rf"^(?P<agency>[^，。；、\d]{{2,30}}?{_AGENCY_SUFFIX})(?:根据|依据|按照|严格按照|认真贯彻)"),
 )
 
