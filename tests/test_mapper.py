@@ -441,3 +441,22 @@ def test_a_2019_table2_with_2021_tables_3_and_4() -> None:
     assert cells["t2.regulations.issued"] is None
     assert_t3_consistent(cells)
     assert any("table 2 is printed on the 2019 template" in w for w in parsed.warnings)
+
+
+def test_a_header_label_misread_in_its_place_is_that_column() -> None:
+    """OCR read 科研机构 as 机构: it stands where the one unnamed template column belongs."""
+    t3 = t3_with_columns(APPLICANTS)
+    t3[2] = [c if c != "科研机构" else "机构" for c in t3[2]]
+    mapped = map_layout(report_with_t3(t3))
+    assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
+    assert any("'机构' read as '科研机构'" in w for w in mapped.warnings)
+
+
+def test_a_misprinted_header_label_is_matched_by_edit_distance() -> None:
+    printed = ["natural_person", "social_welfare_org", "commercial_enterprise", "research_institution",
+               "legal_services_org", "other_org"]
+    t3 = t3_with_columns(printed)
+    t3[2] = [c if c != "社会公益组织" else "社会公易组织" for c in t3[2]]
+    mapped = map_layout(report_with_t3(t3))
+    assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
+    assert any("'社会公易组织' read as '社会公益组织' (fuzzy match)" in w for w in mapped.warnings)

@@ -57,7 +57,7 @@ class Table3Columns:
 
     columns: list[str | None]
     labels: list[str]
-    fuzzy: list[str] = field(default_factory=list)  # printed header labels matched by edit distance
+    fuzzy: list[str] = field(default_factory=list)  # warnings: header labels not matched exactly
 
     @property
     def known(self) -> list[str]:
@@ -76,7 +76,8 @@ def table3_columns(lines: list[list[str]], template: Template) -> Table3Columns 
     fuzzy = []
     for _, texts in _tokens(lines):
         classified = [(_classify(t, index, exact), t) for t in texts]
-        fuzzy += [t for key, t in classified if key and label_core(t) not in exact]
+        fuzzy += [f"table 3 header {t!r} read as {labels[key]!r} (fuzzy match)" for key, t in classified
+                  if key in labels and label_core(t) not in exact]
         known = [k for k, _ in classified if k and not k.startswith("group:")]
         # An unrecognised cell is a column only on a row of column labels, not beside a lone caption.
         rows.append([(k, t) for k, t in classified if k or len(known) >= 2])
@@ -117,7 +118,20 @@ def table3_columns(lines: list[list[str]], template: Template) -> Table3Columns 
         columns.append(key if key not in seen else None)
         if key:
             seen.add(key)
-    return Table3Columns(columns, [t for _, t in sequence], fuzzy)
+    labels_printed = [t for _, t in sequence]
+    # A label misread beyond fuzzy reach (OCR: "机构" for 科研机构) standing exactly where the one
+    # unnamed template column belongs is that column; anywhere else it stays unknown.
+    missing = [c for c in order if c not in columns]
+    unknown = [i for i, c in enumerate(columns) if c is None]
+    if missing and len(missing) == len(unknown):
+        trial = list(columns)
+        for i, key in zip(unknown, missing, strict=True):
+            trial[i] = key
+        if trial == order:
+            fuzzy += [f"table 3 header {labels_printed[i]!r} read as {labels[key]!r}: the template column "
+                      f"the header does not otherwise name, in its place" for i, key in zip(unknown, missing, strict=True)]
+            columns = trial
+    return Table3Columns(columns, labels_printed, fuzzy)
 
 
 @dataclass

@@ -505,8 +505,7 @@ def _map_table3(ctx: _Context, start: int, stop: int) -> tuple[bool, int]:
     """
     lines, matcher, template, warnings = ctx.lines, ctx.matcher, ctx.template, ctx.warnings
     header = _table3_header(ctx, start, stop)
-    for label in header.fuzzy if header else []:
-        warnings.append(f"table 3 header {label!r} matched by edit distance")
+    warnings.extend(header.fuzzy if header else [])
     carried_forward = "carried_forward"
 
     def is_end(line: Line) -> bool:
