@@ -276,8 +276,10 @@ def record_report(db: sqlite_utils.Database, document_id: int, parsed: Any, pars
         else:
             report_id = db["reports"].insert(row).last_pk
         _ensure_cell_keys(db, cells.keys())
+        provenance = _get(parsed, "provenance") or {}
         db["cells"].insert_all(
-            ({"report_id": report_id, "key": k, "value": v} for k, v in cells.items()), pk=("report_id", "key")
+            ({"report_id": report_id, "key": k, "value": v, "provenance": provenance.get(k, "printed")}
+             for k, v in cells.items()), pk=("report_id", "key")
         )
         _write_totals(db, report_id, cells)
         _insert_findings(db, report_id, findings)

@@ -28,8 +28,8 @@ FETCH_FAILURE_REASONS = (
 )
 # What a crawl concluded about a portal (portal_diagnoses.status).
 DIAGNOSIS_STATUSES = ("ok", "no_column", "empty_column", "blocked", "robots", "unreachable")
-# Where a stored cell's value came from (cells.provenance): printed, or inferred:<rule>.
-CELL_PROVENANCE = ("printed", "inferred")
+# Where a stored cell's value came from (cells.provenance): printed, inferred:<rule>, or blank (nothing printed reached it).
+CELL_PROVENANCE = ("printed", "inferred", "blank")
 _KEY_RE = re.compile(r"^(t[234])\.(.+)\.([a-z_]+)$")
 # The headline numbers of a report, stored per report in report_totals so that summaries and
 # year-over-year joins over every report need no pivot of the cells table.

@@ -16,6 +16,11 @@ def _pivot(columns: Iterable[str]) -> str:
     )
 
 
+# Which cells of a printed-table row were not printed: "column=inferred:<rule>" / "column=blank", or null.
+_PROVENANCE = ("group_concat(case when c.provenance != 'printed' then k.column_key || '=' || c.provenance end, "
+               "'; ') as provenance")
+
+
 def _view_sql() -> dict[str, str]:
     """The views, by name: the printed tables, the per-report summary and coverage."""
     report_cols = "r.id as report_id, r.agency, r.region, r.level, r.year, r.format_version"
@@ -23,19 +28,22 @@ def _view_sql() -> dict[str, str]:
         "table2": f"""
 select {report_cols}, k.row_key, k.row_label, k.position,
   {_pivot(("issued", "repealed", "in_force", "made", "published", "total_public", "prior_items",
-           "change", "decisions", "items", "amount"))}
+           "change", "decisions", "items", "amount"))},
+  {_PROVENANCE}
 from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
 where k.table_no = 't2' and r.is_current = 1
 group by r.id, k.row_key""",
         "table3": f"""
 select {report_cols}, k.row_key, k.row_label, min(k.position) as position,
-  {_pivot(T3_COLUMNS)}
+  {_pivot(T3_COLUMNS)},
+  {_PROVENANCE}
 from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
 where k.table_no = 't3' and r.is_current = 1
 group by r.id, k.row_key""",
         "table4": f"""
 select {report_cols}, k.row_key as grp, k.row_label, min(k.position) as position,
-  {_pivot(T4_COLUMNS)}
+  {_pivot(T4_COLUMNS)},
+  {_PROVENANCE}
 from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
 where k.table_no = 't4' and r.is_current = 1
 group by r.id, k.row_key""",

@@ -11,21 +11,24 @@ statistical reports (统计年报), notices about compiling the report (…的�
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-FIRST_REPORT_YEAR = 2007  # the Regulations took effect on 2008-05-01; a few bodies reported on 2007
-LAST_REPORT_YEAR = 2100
+# Year parsing is the parser's metadata resolver's: one copy for the crawl and the parse.
+from nianbao.parse.metadata import (
+    CN_DIGIT_CLASS,
+    FIRST_REPORT_YEAR,
+    LAST_REPORT_YEAR,
+    normalise_title,
+    statistical_year,
+)
+from nianbao.parse.metadata import REPORT_WORDS as _REPORT
 
-_CN_DIGITS = {"〇": "0", "○": "0", "零": "0", "Ｏ": "0", "O": "0", "o": "0", "一": "1", "二": "2", "三": "3",
-              "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
-_CN_DIGIT_CLASS = "〇○零Ｏ一二三四五六七八九"
+__all__ = ["FIRST_REPORT_YEAR", "LAST_REPORT_YEAR", "Classification", "classify_title", "is_annual_report",
+           "is_column_link", "is_disclosure_section_link", "is_year_tab", "may_be_truncated_report",
+           "normalise_title", "statistical_year"]
 
 # what makes an item the OGI annual report
 _SUBJECT = re.compile(r"(政府|政务)?信息公开|政务公开")
-_REPORT = re.compile(
-    r"年度?工作报告|年度报告|年\s*报|工作报告|年度情况报告|年度工作情况报告|工作情况报告|年度总结报告"
-)
 # "2021年度政府信息公开" with nothing after: a list title that dropped 工作年度报告
 _BARE_ANNUAL = re.compile(r"\d{4}年度?(政府|政务)信息公开(工作)?$")
 
@@ -44,9 +47,6 @@ _BODY_NAME = re.compile(
 # a heading that names the whole column rather than one report
 _COLUMN_NAME = re.compile(r"^(政府|政务)?信息公开(工作)?年(度报告|报)$|^年度报告$|^年报$")
 
-_YEAR_ARABIC = re.compile(r"(?<!\d)(\d{4})\s*(?:年|年度|）|\))")
-_YEAR_PAREN = re.compile(r"[（(]\s*(\d{4})\s*年?度?\s*[）)]")
-_YEAR_CN = re.compile(rf"([{_CN_DIGIT_CLASS}]{{4}})\s*年")
 _TRUNCATED = re.compile(r"(\.{2,}|…+|\.\.\.)$")
 
 
@@ -57,39 +57,6 @@ class Classification:
     is_report: bool
     year: int | None
     reason: str
-
-
-def normalise_title(title: str) -> str:
-    """NFKC (full-width digits and brackets to ASCII) and no whitespace: titles are often spaced out."""
-    text = unicodedata.normalize("NFKC", title or "")
-    return re.sub(r"\s+", "", text)
-
-
-def statistical_year(title: str) -> int | None:
-    """The statistical year a report title names (Arabic or Chinese numerals), or None.
-
-    When a title names several years (``2024年发布2023年度报告``) the one followed by 年度 wins,
-    then the last one before the word 报告/年报, since the publication year usually comes first.
-    """
-    text = normalise_title(title)
-    candidates: list[tuple[int, int, bool]] = []  # (position, year, followed by 年度)
-    for match in _YEAR_ARABIC.finditer(text):
-        candidates.append((match.start(), int(match.group(1)), text[match.end(1):].startswith("年度")))
-    for match in _YEAR_PAREN.finditer(text):
-        candidates.append((match.start(), int(match.group(1)), False))
-    for match in _YEAR_CN.finditer(text):
-        digits = "".join(_CN_DIGITS.get(ch, ch) for ch in match.group(1))
-        candidates.append((match.start(), int(digits), text[match.end(1):].startswith("年度")))
-    candidates = [c for c in candidates if FIRST_REPORT_YEAR <= c[1] <= LAST_REPORT_YEAR]
-    if not candidates:
-        return None
-    annual = [c for c in candidates if c[2]]
-    if annual:
-        return annual[0][1]
-    report_at = _REPORT.search(text)
-    before = [c for c in candidates if report_at is None or c[0] < report_at.start()]
-    chosen = max(before or candidates, key=lambda c: c[0])
-    return chosen[1]
 
 
 def classify_title(title: str) -> Classification:
@@ -129,7 +96,7 @@ def may_be_truncated_report(title: str) -> bool:
 
 _COLUMN_WORD = re.compile(r"年报|年度报告|年度工作报告")
 _BARE_COLUMN_NAMES = {"年报", "年度报告", "年度工作报告", "工作年报"}
-_ANY_YEAR = re.compile(rf"\d{{4}}|[{_CN_DIGIT_CLASS}]{{4}}年")
+_ANY_YEAR = re.compile(rf"\d{{4}}|[{CN_DIGIT_CLASS}]{{4}}年")
 _PORTAL_SECTION_LINK = re.compile(
     r"^(部门|本级|市级|区级|县级)?(政府|政务)?(信息)?公开(专栏|平台|目录|网|内容)?$|^法定主动公开(内容)?$"
 )

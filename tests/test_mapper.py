@@ -251,3 +251,212 @@ def test_parsing_is_fast_enough_for_whole_archives() -> None:
         parse_layout(layout, "x.html")
     # ≥ 200 reports/s on an idle core; the bound leaves room for a busy test machine.
     assert time.perf_counter() - started < 5.0
+
+
+# --- columns and groups located by their printed headers -------------------------------------------
+
+APPLICANTS = ["natural_person", "commercial_enterprise", "research_institution", "social_welfare_org",
+              "legal_services_org", "other_org"]
+APPLICANT_LABELS = {"natural_person": "自然人", "commercial_enterprise": "商业企业",
+                    "research_institution": "科研机构", "social_welfare_org": "社会公益组织",
+                    "legal_services_org": "法律服务机构", "other_org": "其他"}
+# Each applicant column gets its own figure in 本年新收, so a shifted column shows at once.
+NEW_RECEIVED = {"natural_person": 3, "commercial_enterprise": 4, "research_institution": 5,
+                "social_welfare_org": 6, "legal_services_org": 7, "other_org": 8}
+
+
+def t3_with_columns(printed: list[str], extra_value: str = "9") -> list[list[str]]:
+    """Table 3 (header and rows) printed with the applicant columns `printed` (keys, or a label the
+    template lacks), 总计 last; 本年新收 carries NEW_RECEIVED, every other row zeros."""
+    children = [APPLICANT_LABELS.get(c, c) for c in printed if c != "natural_person"]
+    header = [["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "", "", "申请人情况"],
+              ["", "", "", "自然人", "法人或其他组织"] + [""] * (len(children) - 1) + ["总计"],
+              ["", "", ""] + ["", *children, ""]]
+    rows = []
+    for key, label in T3_LABELS_2021:
+        values = [NEW_RECEIVED.get(c, int(extra_value)) if key == "new_received" else 0 for c in printed]
+        rows.append(label + [str(v) for v in values] + [str(sum(values))])
+    return header + rows
+
+
+def report_with_t3(t3: list[list[str]]) -> Layout:
+    lines = report().lines
+    start = lines.index(T3_HEADER[0])
+    end = lines.index(["四、政府信息公开行政复议、行政诉讼情况"])
+    return Layout(lines=lines[:start] + t3 + lines[end:], kind="html")
+
+
+def test_applicant_columns_in_another_order_are_read_by_their_headers() -> None:
+    printed = ["natural_person", "research_institution", "commercial_enterprise", "social_welfare_org",
+               "other_org", "legal_services_org"]
+    mapped = map_layout(report_with_t3(t3_with_columns(printed)))
+    assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
+    assert mapped.cells["t3.new_received.total"] == sum(NEW_RECEIVED.values())
+    assert any("read by their headers" in w for w in mapped.warnings)
+
+
+def test_a_missing_applicant_column_stays_blank_and_the_others_do_not_shift() -> None:
+    printed = [c for c in APPLICANTS if c != "research_institution"]
+    mapped = map_layout(report_with_t3(t3_with_columns(printed)))
+    cells = mapped.cells
+    assert cells["t3.new_received.research_institution"] is None
+    assert mapped.provenance["t3.new_received.research_institution"] == "blank"
+    assert cells["t3.new_received.social_welfare_org"] == 6
+    assert cells["t3.new_received.other_org"] == 8
+    assert cells["t3.carried_forward.natural_person"] == 0
+    assert any("no printed column for 科研机构" in w for w in mapped.warnings)
+
+
+def test_an_extra_applicant_column_is_ignored_with_a_warning() -> None:
+    printed = APPLICANTS[:5] + ["个体工商户", "other_org"]
+    mapped = map_layout(report_with_t3(t3_with_columns(printed, extra_value="9")))
+    cells = mapped.cells
+    assert {c: cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
+    assert cells["t3.new_received.total"] == sum(NEW_RECEIVED.values()) + 9
+    assert any("个体工商户" in w and "not in the template" in w for w in mapped.warnings)
+
+
+def test_template_order_breaks_the_tie_when_a_header_label_was_lost() -> None:
+    t3 = t3_with_columns(APPLICANTS)
+    t3[2] = [c if c != "科研机构" else "" for c in t3[2]]  # the label did not survive extraction
+    mapped = map_layout(report_with_t3(t3))
+    assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
+
+
+T4_REORDERED = [
+    ["行政诉讼", "", "", "", "", "", "", "", "", "", "行政复议"],
+    ["复议后起诉", "", "", "", "", "未经复议直接起诉", "", "", "", "", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"],
+    ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"],
+    # after review 1 0 0 0 1 | direct 0 2 0 0 2 | review 3 0 0 1 4
+    ["1", "0", "0", "0", "1", "0", "2", "0", "0", "2", "3", "0", "0", "1", "4"],
+]
+
+
+def test_reordered_table4_groups_are_read_by_their_headers() -> None:
+    mapped = map_layout(report(t4=T4_REORDERED))
+    cells = mapped.cells
+    row = lambda g: [cells[f"t4.{g}.{c}"] for c in ("upheld", "corrected", "other", "pending", "total")]  # noqa: E731
+    assert row("review") == [3, 0, 0, 1, 4]
+    assert row("litigation_direct") == [0, 2, 0, 0, 2]
+    assert row("litigation_after_review") == [1, 0, 0, 0, 1]
+    assert any("table 4 groups" in w for w in mapped.warnings)
+
+
+def test_table4_columns_in_another_order() -> None:
+    t4 = [list(T4_HEADER[0]),
+          ["尚未审结", "结果维持", "结果纠正", "其他结果", "总计", "未经复议直接起诉", "", "", "", "", "复议后起诉"],
+          ["", "", "", "", "", "尚未审结", "结果维持", "结果纠正", "其他结果", "总计",
+           "尚未审结", "结果维持", "结果纠正", "其他结果", "总计"],
+          ["2", "1", "0", "0", "3", "0", "0", "0", "0", "0", "1", "0", "0", "0", "1"]]
+    cells = map_layout(report(t4=t4)).cells
+    assert (cells["t4.review.pending"], cells["t4.review.upheld"], cells["t4.review.total"]) == (2, 1, 3)
+    assert cells["t4.litigation_after_review.pending"] == 1
+
+
+def test_undivided_litigation_group_stays_blank() -> None:
+    t4 = [["行政复议", "", "", "", "", "行政诉讼"],
+          ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"],
+          ["1", "0", "0", "0", "1", "2", "0", "0", "0", "2"]]
+    mapped = map_layout(report(t4=t4))
+    assert mapped.cells["t4.review.total"] == 1
+    assert mapped.cells["t4.litigation_direct.total"] is None
+    assert mapped.cells["t4.litigation_after_review.upheld"] is None
+    assert any("not split" in w for w in mapped.warnings)
+
+
+# --- units, ambiguous figures -------------------------------------------------------------------
+
+def test_money_under_a_yuan_header_is_stored_in_wan_yuan() -> None:
+    t2 = [list(line) for line in T2_2021]
+    t2[-2] = ["信息内容", "本年收费金额（单位：元）"]
+    t2[-1] = ["行政事业性收费", "36500"]
+    mapped = map_layout(report(t2=t2))
+    assert mapped.cells["t2.fees.amount"] == 3.65
+    assert any("元, as its header states" in w for w in mapped.warnings)
+
+
+def test_a_caption_states_the_unit_for_the_2019_procurement_amount() -> None:
+    t2 = [["二、主动公开政府信息情况"], ["（单位：千元）"],
+          ["信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"], ["规章", "0", "0", "0"],
+          ["规范性文件", "1", "1", "4"],
+          ["信息内容", "采购项目数量", "采购总金额"], ["政府集中采购", "3", "1250"]]
+    mapped = map_layout(report(t2=t2), version="2019")
+    assert mapped.cells["t2.procurement.amount"] == 125
+    assert mapped.cells["t2.procurement.items"] == 3
+
+
+def test_a_figure_with_a_space_inside_is_blank_with_a_warning() -> None:
+    t3 = t3_lines()
+    t3[0] = T3_LABELS_2021[0][1] + ["1 2", "0", "0", "0", "0", "0", "3"]
+    mapped = map_layout(report(t3=t3))
+    assert mapped.cells["t3.new_received.natural_person"] is None
+    assert mapped.cells["t3.new_received.total"] == 3
+    assert any("'1 2' is ambiguous" in w for w in mapped.warnings)
+
+
+# --- provenance, mixed templates ----------------------------------------------------------------
+
+def test_provenance_marks_inferred_printed_and_blank_cells() -> None:
+    t3 = t3_lines()
+    t3[12] = ["", "（四）无法提供", "1.本机关不掌握相关政府信息", "1", "0", "0", "0", "0", "1"]
+    parsed = parse_layout(report(t3=t3), "inferred.html")
+    provenance = parsed.provenance
+    inferred = {k: v for k, v in provenance.items() if v.startswith("inferred")}
+    assert inferred and all(k.startswith("t3.unable.not_held.") for k in inferred)
+    assert provenance["t3.unable.not_held.natural_person"] == "printed"
+    assert provenance["t3.new_received.total"] == "printed"
+    assert provenance["t2.coercion.decisions"] == "printed"  # printed as a dash
+    assert parsed.to_json()["provenance"] == provenance
+    no_t4 = parse_layout(report(t4=[]), "no-t4.html")
+    assert no_t4.provenance["t4.review.total"] == "blank"
+
+
+def test_a_2019_row_inside_a_2021_table_is_kept_and_warned() -> None:
+    labels = [(k, v) for k, v in T3_LABELS_2021 if not k.startswith("other_handling.")]
+    at = [k for k, _ in labels].index("total_processed")
+    t3 = t3_lines(labels)
+    t3.insert(at, ["", "（六）其他处理", "2", "0", "0", "0", "0", "0", "2"])
+    t3[[k for k, _ in labels].index("new_received")] = T3_LABELS_2021[0][1] + ["5", "0", "0", "0", "0", "0", "5"]
+    t3[at + 1] = ["", "（七）总计", "5", "0", "0", "0", "0", "0", "5"]
+    parsed = parse_layout(report(t3=t3), "mixed.html")
+    assert parsed.format_version == "2021"
+    assert parsed.cells["t3.other_handling.natural_person"] == 2
+    assert parsed.cells["t3.other_handling.no_correction.natural_person"] is None
+    assert parsed.cells["t3.granted.natural_person"] == 2
+    assert any("a row of the 2019 template in a 2021 table" in w for w in parsed.warnings)
+    # The kept row takes part in the sums: 2 granted + 1 not held + 2 other = 5 processed.
+    assert not [f for f in parsed.findings if f["rule"] == "t3.outcomes_sum"]
+
+
+def test_a_2019_table2_with_2021_tables_3_and_4() -> None:
+    t2 = [["二、主动公开政府信息情况"],
+          ["信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"], ["规章", "1", "1", "6"],
+          ["规范性文件", "2", "2", "9"],
+          ["信息内容", "上一年项目数量", "本年增/减", "处理决定数量"], ["行政许可", "12", "-1", "340"]]
+    parsed = parse_layout(report(t2=t2), "mixed-t2.html")
+    cells = parsed.cells
+    assert parsed.format_version == "2021"
+    assert (cells["t2.regulations.made"], cells["t2.regulations.total_public"]) == (1, 6)
+    assert cells["t2.licensing.change"] == -1
+    assert cells["t2.regulations.issued"] is None
+    assert_t3_consistent(cells)
+    assert any("table 2 is printed on the 2019 template" in w for w in parsed.warnings)
+
+
+def test_a_header_label_misread_in_its_place_is_that_column() -> None:
+    """OCR read 科研机构 as 机构: it stands where the one unnamed template column belongs."""
+    t3 = t3_with_columns(APPLICANTS)
+    t3[2] = [c if c != "科研机构" else "机构" for c in t3[2]]
+    mapped = map_layout(report_with_t3(t3))
+    assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
+    assert any("'机构' read as '科研机构'" in w for w in mapped.warnings)
+
+
+def test_a_misprinted_header_label_is_matched_by_edit_distance() -> None:
+    printed = ["natural_person", "social_welfare_org", "commercial_enterprise", "research_institution",
+               "legal_services_org", "other_org"]
+    t3 = t3_with_columns(printed)
+    t3[2] = [c if c != "社会公益组织" else "社会公易组织" for c in t3[2]]
+    mapped = map_layout(report_with_t3(t3))
+    assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
+    assert any("'社会公易组织' read as '社会公益组织' (fuzzy match)" in w for w in mapped.warnings)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from nianbao.parse.layout import Layout
-from nianbao.parse.metadata import agency_from_title, extract_metadata, find_sections, parse_year
+from nianbao.parse.metadata import (
+    agency_from_title,
+    extract_metadata,
+    find_sections,
+    parse_year,
+    statistical_year,
+)
 
 
 def layout(*lines: str) -> Layout:
@@ -142,3 +148,53 @@ def test_opening_sentence_naming_the_body_as_we_gives_no_agency() -> None:
         "根据《中华人民共和国政府信息公开条例》规定，现公布我局2022年政府信息公开工作年度报告。", "一、总体情况",
     ))
     assert (meta.title, meta.agency) == (None, None)
+
+
+@pytest.mark.parametrize(("title", "agency", "year"), [
+    ("2024年发布：某某县水利局2023年度政府信息公开工作年度报告", "某某县水利局", 2023),
+    ("2024年1月发布某某县水利局2023年度政府信息公开工作年度报告", "某某县水利局", 2023),
+    ("某某县水利局2023年政府信息公开工作年度报告（2024年1月印发）", "某某县水利局", 2023),
+    ("政府信息公开工作年度报告（2021年）", None, 2021),
+    ("政府信息公开工作年度报告（２０２１年度）", None, 2021),
+])
+def test_title_year_is_the_year_reported_on_and_boilerplate_is_no_agency(title, agency, year) -> None:
+    assert agency_from_title(title) == agency
+    assert statistical_year(title) == year
+
+
+def test_boilerplate_title_takes_the_agency_from_the_signature() -> None:
+    meta = extract_metadata(layout("政府信息公开工作年度报告（2021年）", "一、总体情况", "本年度工作稳步推进。",
+                                   "六、其他需要报告的事项", "无。", "某某市某某区市场监督管理局", "2022年1月20日"))
+    assert (meta.agency, meta.year) == ("某某市某某区市场监督管理局", 2021)
+    assert any("signature" in w for w in meta.warnings)
+
+
+def test_boilerplate_title_takes_the_agency_from_the_opening() -> None:
+    meta = extract_metadata(layout("政府信息公开工作年度报告（2022年）",
+                                   "本报告根据《中华人民共和国政府信息公开条例》要求，由某某镇人民政府编制。",
+                                   "一、总体情况", "正文。"))
+    assert meta.agency == "某某镇人民政府"
+
+
+def test_disagreements_between_title_body_and_crawl_are_warnings() -> None:
+    meta = extract_metadata(
+        layout("某某县水利局2023年政府信息公开工作年度报告",
+               "本报告所列数据的统计期限为2022年1月1日至2022年12月31日。", "一、总体情况", "正文。"),
+        {"agency": "某某县农业农村局", "year": 2023})
+    assert (meta.agency, meta.year) == ("某某县水利局", 2023)
+    assert any(w.startswith("statistical year disagrees") and "statistical period 2022" in w for w in meta.warnings)
+    assert any(w.startswith("agency disagrees") and "某某县农业农村局" in w for w in meta.warnings)
+
+
+def test_agreeing_sources_give_no_warning() -> None:
+    meta = extract_metadata(layout("某某县水利局2023年政府信息公开工作年度报告", "一、总体情况", "正文。",
+                                   "某某县水利局", "2024年1月10日"),
+                            {"agency": "某某县水利局", "year": 2023})
+    assert not [w for w in meta.warnings if "disagrees" in w]
+
+
+def test_the_crawler_classifier_uses_this_resolver() -> None:
+    import crawler.classify
+
+    assert crawler.classify.statistical_year is statistical_year
+    assert crawler.classify.classify_title("2024年发布：某某县水利局2023年度政府信息公开工作年度报告").year == 2023

@@ -51,3 +51,22 @@ def test_a_speck_beside_a_scanned_figure_is_dropped_with_a_warning() -> None:
         assert number is not None and number.value == value and "stray" in number.warning
     money = parse_number(".5", money=True)
     assert money is None or money.value != 5  # a money figure keeps its leading point
+
+
+@pytest.mark.parametrize("printed", ["1 2", "5 137", "1\u30002", " 3 0 "])
+def test_a_figure_split_by_a_space_is_blank_with_a_warning(printed: str) -> None:
+    number = parse_number(printed)
+    assert number is not None and number.value is None
+    assert "ambiguous" in number.warning
+
+
+@pytest.mark.parametrize(("printed", "unit", "wan"), [
+    ("36500", "元", 3.65), ("1250", "千元", 125), ("2", "亿元", 20000), ("7.5", "万元", 7.5), ("7.5", None, 7.5),
+    ("30000元", "千元", 3),  # the cell's own unit wins over the header's
+])
+def test_money_in_the_unit_its_header_states(printed: str, unit: str | None, wan: float) -> None:
+    assert parse_number(printed, money=True, unit=unit).value == pytest.approx(wan)
+
+
+def test_a_header_unit_does_not_touch_counts() -> None:
+    assert parse_number("36500", unit="元").value == 36500

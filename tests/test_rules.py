@@ -44,7 +44,35 @@ def test_outcomes_sum_covers_every_outcome_row_of_the_version() -> None:
     findings = check_cells(cells, "2021")
     assert rules_of(findings) == {"t3.outcomes_sum"}
     assert all(f["delta"] == -1 for f in findings)
-    assert len(check_cells(cells, "2019")) == 0  # the 2019 template has no such row
+    only_2019 = {k: v for k, v in cells.items() if k in set(cell_keys("2019"))}
+    assert check_cells(only_2019, "2019") == []  # the 2019 template has no such row
+
+
+def test_a_row_of_the_other_template_counts_when_the_report_prints_it() -> None:
+    """A 2021 table printing the 2019 template's single （六）其他处理 row: its cells take part in the sums."""
+    cells = consistent_2021()
+    for key in [k for k in cells if k.startswith("t3.other_handling.")]:
+        cells[key] = None
+    cells["t3.other_handling.natural_person"] = 1
+    cells["t3.other_handling.total"] = 1
+    findings = check_cells(cells, "2021")
+    assert rules_of(findings) == {"t3.outcomes_sum"}
+    assert {f["delta"] for f in findings} == {-1}
+    cells["t3.total_processed.natural_person"] = cells["t3.total_processed.total"] = 7
+    cells["t3.carried_forward.natural_person"] = cells["t3.carried_forward.total"] = 0
+    assert check_cells(cells, "2021") == []
+
+
+def test_a_finding_names_the_inferred_cells_that_took_part() -> None:
+    cells = consistent_2021()
+    cells["t3.granted.natural_person"] = 5
+    provenance = dict.fromkeys(cells, "printed")
+    provenance["t3.granted.natural_person"] = "inferred:t3.row_total"
+    findings = check_cells(cells, "2021", provenance=provenance)
+    outcome = [f for f in findings if f["rule"] == "t3.outcomes_sum"]
+    assert outcome and outcome[0]["inferred"] == ["t3.granted.natural_person"]
+    assert "inferred, not printed: t3.granted.natural_person" in outcome[0]["detail"]
+    assert all("inferred" not in f for f in findings if "t3.granted.natural_person" not in f["cells"])
 
 
 def test_row_total() -> None:

@@ -34,25 +34,19 @@ def parse_layout(layout: Layout, source: str, hints: dict | None = None,
                  deadline: float | None = None) -> ParsedReport:
     """Map an already-read Layout to a ParsedReport (no content type or digest)."""
     from nianbao.parse.mapper import map_layout
-    from nianbao.parse.metadata import extract_metadata
+    from nianbao.parse.metadata import extract_metadata, resolve_format_version
     from nianbao.parse.rules import check
 
     mapped = map_layout(layout)
     _check_time(deadline, source, "mapping tables")
     meta = extract_metadata(layout, hints)
-    version = mapped.version
-    cells = mapped.cells
-    warnings = list(layout.warnings) + meta.warnings + mapped.warnings
-    if version is None:
-        cells = {}
-        if meta.year is not None and meta.year < 2019:
-            version = "pre2019"
-        else:
-            warnings.append("no template table found; format version unknown")
+    version, version_warnings = resolve_format_version(mapped.version, meta.year)
+    cells, provenance = (mapped.cells, mapped.provenance) if mapped.version else ({}, {})
+    warnings = list(layout.warnings) + meta.warnings + mapped.warnings + version_warnings
     report = ParsedReport(
         source=source, agency=meta.agency, year=meta.year, format_version=version, title=meta.title,
-        published=meta.published, sections=meta.sections, cells=cells,
-        findings=check(cells, version, meta.year), warnings=warnings,
+        published=meta.published, sections=meta.sections, cells=cells, provenance=provenance,
+        findings=check(cells, version, meta.year, provenance), warnings=warnings,
     )
     return report
 

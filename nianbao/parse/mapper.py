@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from nianbao.parse.headers import Table3Columns, Table4Order, money_unit, table3_columns, table4_order
+from nianbao.parse.labels import LabelIndex, label_core
 from nianbao.parse.layout import Layout
 from nianbao.parse.numbers import parse_number
-from nianbao.template import RowSpec, Template, load_template, normalize, split_numbering
+from nianbao.template import (
+    VERSIONS,
+    RowSpec,
+    Template,
+    load_template,
+    normalize,
+    split_numbering,
+    strip_brackets,
+)
 
 EMPTY, VALUE, TEXT = 0, 1, 2
 # A label cell longer than this is prose, not a table row label.
 MAX_LABEL_CHARS = 60
 MAX_HEADER_CHARS = 16
-_PARENTHESIS = re.compile(r"\([^)]*\)")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–]\s*\d{1,3}\s*[-—–]|第\d{1,3}页(?:[,，]?共\d{1,3}页)?|\d{1,3}/\d{1,3})$")
 
 
@@ -78,6 +88,8 @@ class MappedTables:
     cells: dict[str, int | float | None]
     warnings: list[str]
     tables_found: list[str]
+    # key → "printed" | "inferred:<rule>" | "blank" (no printed value was found for the cell)
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 def classify(layout: Layout) -> list[Line]:
@@ -100,8 +112,14 @@ def classify(layout: Layout) -> list[Line]:
 
 
 def detect_version(lines: list[Line], template: Template | None = None) -> str | None:
-    """The template version the tables are printed on, from their headers (never from the year)."""
+    """The template version the tables are printed on, from their headers and row labels (never from the
+    year)."""
     template = template or load_template()
+    # Table 3 decides for a report that mixes the templates: its rows carry the template's sums.
+    for version, markers in template.table3_markers.items():
+        if markers and any(m in norm for line in lines if line.has_values for norm in line.norms
+                           if 0 < len(norm) <= MAX_LABEL_CHARS for m in markers):
+            return version
     scores = {}
     for version in ("2019", "2021"):
         markers = template.version_markers[version]
@@ -117,26 +135,51 @@ class _Matcher:
     """Row-label matching for one template version, built once per version."""
 
     def __init__(self, template: Template, version: str) -> None:
+        self.version = version
         self.t3_rows = template.t3_rows(version)
+        own = {r.key for r in self.t3_rows}
+        other = next(v for v in VERSIONS if v != version)
+        # Rows only the other template version has: a report mixing the templates prints them.
+        self.foreign_rows = [r for r in template.t3_rows(other) if r.key not in own]
         self.t3_prefixes = [(split_numbering(r.label.split(" ")[-1])[1], r) for r in self.t3_rows]
         self.t2_rows = template.t2_rows(version)
         self.t3_headers = template.t3_header_fragments
         self.t4_headers = template.t4_header_fragments
+        self.t2_index = LabelIndex((r.key, v) for r in self.t2_rows for v in (r.label, *r.variants))
+        self.t3_index = LabelIndex(
+            [(r.key, r.label.split(" ")[-1]) for r in self.t3_rows]
+            + [(f"group:{g.key}", g.label) for g in template.t3_groups]
+        )
+        self.t2_by_key = {r.key: r for r in self.t2_rows}
+        self.t3_by_key = {r.key: r for r in self.t3_rows}
 
     def t3_row(self, text: str) -> RowSpec | None:
         number, rest = split_numbering(text)
         if not rest or len(rest) > MAX_LABEL_CHARS:
             return None
-        for row in self.t3_rows:
-            if number and rest in row.numbered:
-                return row
-            if any(f in rest for f in row.fragments):
-                return row
+        for rows in (self.t3_rows, self.foreign_rows):
+            for row in rows:
+                if number and rest in row.numbered:
+                    return row
+                if any(f in rest for f in row.fragments):
+                    return row
         if len(rest) >= 4:  # a truncated label: a long enough prefix of exactly one template label
             hits = [r for label, r in self.t3_prefixes if label.startswith(rest)]
             if len(hits) == 1:
                 return hits[0]
         return None
+
+    def is_foreign(self, row: RowSpec) -> bool:
+        """A row of the other template version (a report mixing the two templates)."""
+        return self.version not in row.versions
+
+    def t3_row_fuzzy(self, texts: list[str]) -> tuple[RowSpec | None, str | None]:
+        """A misprinted table 3 label: (row, warning), (None, warning) when ambiguous, (None, None)."""
+        return _fuzzy(self.t3_index, self.t3_by_key, texts, "table 3")
+
+    def t2_row_fuzzy(self, texts: list[str]) -> tuple[RowSpec | None, str | None]:
+        """A misprinted table 2 label: (row, warning), (None, warning) when ambiguous, (None, None)."""
+        return _fuzzy(self.t2_index, self.t2_by_key, texts, "table 2")
 
     def t3_row_of_line(self, texts: list[str], pending: str) -> RowSpec | None:
         # The rightmost label is the most specific (group labels print to the left of item labels).
@@ -157,7 +200,7 @@ class _Matcher:
 
     def t2_row(self, text: str) -> RowSpec | None:
         _, rest = split_numbering(text)
-        rest = _PARENTHESIS.sub("", rest)
+        rest = strip_brackets(rest)
         if not rest or len(rest) > 20:
             return None
         for row in self.t2_rows:
@@ -167,6 +210,24 @@ class _Matcher:
 
     def is_t4_header(self, line: Line) -> bool:
         return any(f in norm for norm in line.norms if 0 < len(norm) <= MAX_HEADER_CHARS for f in self.t4_headers)
+
+
+def _fuzzy(index: LabelIndex, rows: dict[str, RowSpec], texts: list[str],
+           table: str) -> tuple[RowSpec | None, str | None]:
+    """The rightmost label of a line (then all its labels joined) looked up by edit distance."""
+    candidates = [texts[-1]] + (["".join(texts)] if len(texts) > 1 else [])
+    for text in candidates:
+        if not label_core(text) or len(label_core(text)) > MAX_LABEL_CHARS:
+            continue
+        found = index.match(text)
+        if found is None:
+            continue
+        if found.key is None:
+            return None, found.warning(table)
+        if found.key.startswith("group:"):
+            return None, None  # a group label (不予公开, 其他处理 …) heads no row of its own
+        return rows[found.key], found.warning(table)
+    return None, None
 
 
 _MATCHERS: dict[str, _Matcher] = {}
@@ -189,8 +250,13 @@ def _is_section_heading(line: Line, template: Template) -> bool:
 def _collect_rows(lines: list[Line], start: int, stop: int, match: Callable[[list[str], str], RowSpec | None],
                   warnings: list[str], *, widths: dict[str, int],
                   is_header: Callable[[Line], bool] | None = None, is_end: Callable[[Line], bool] | None = None,
-                  last_key: str | None = None) -> tuple[list[RawRow], int]:
+                  last_key: str | None = None,
+                  fuzzy: Callable[[list[str]], tuple[RowSpec | None, str | None]] | None = None,
+                  ) -> tuple[list[RawRow], int]:
     """Rows of one table from lines[start:stop]: a label starts a row, values on later lines extend it.
+
+    A line with values whose label matches no template label exactly is looked up by `fuzzy`
+    (a misprinted label); every fuzzy match and every refusal to guess is a warning.
 
     The table ends at `stop`, at a line `is_end` accepts, or once the `last_key` row is complete and a
     line follows that starts no row. Returns the rows and the index of the first line after the table.
@@ -215,6 +281,14 @@ def _collect_rows(lines: list[Line], start: int, stop: int, match: Callable[[lis
                 pending = ""
                 continue
             spec = match(texts, pending)
+            if spec is None and fuzzy is not None and line.has_values \
+                    and (current is None or filled(current)):
+                spec, warning = fuzzy(texts)
+                if warning:
+                    warnings.append(f"line {line.number}: {warning}")
+                    if spec is None:
+                        current, pending = None, ""
+                        continue
             if spec is None and line.has_values and current is not None and not filled(current):
                 # The rest of a label split over lines, now with the row's values.
                 current.cells = line.region_after_labels()
@@ -269,10 +343,11 @@ def _trailing_artifact(rows: list[RawRow], widths: dict[str, int]) -> bool:
     return bool(complete) and len(ending_blank) * 2 >= len(complete)
 
 
-def _values(cells: list[str], money: list[bool], where: str, warnings: list[str]) -> list[int | float | None]:
+def _values(cells: list[str], money: list[bool], where: str, warnings: list[str],
+            unit: str | None = None) -> list[int | float | None]:
     out = []
     for cell, is_money in zip(cells, money, strict=True):
-        number = parse_number(cell, money=is_money)
+        number = parse_number(cell, money=is_money, unit=unit if is_money else None)
         if number is None:
             warnings.append(f"{where}: {cell!r} is not a number; left blank")
             out.append(None)
@@ -283,18 +358,20 @@ def _values(cells: list[str], money: list[bool], where: str, warnings: list[str]
     return out
 
 
-def _candidates(known: list[int | float], total: int | float, missing: int, slots: int) -> list[list]:
-    """Every placement of `missing` lost cells among `slots` applicant columns that the row total allows."""
+def _candidates(known: list[int | float], total: int | float, missing: int,
+                slots: int) -> list[tuple[list, tuple[int, ...]]]:
+    """Every placement of `missing` lost cells among `slots` applicant columns that the row total allows,
+    with the positions the lost cells take."""
     rest = total - sum(known)
     if rest < 0 or (missing > 1 and rest != 0):
         return []
     fill = [rest] if missing == 1 else [0] * missing
-    placements = []
+    placements: list[tuple[list, tuple[int, ...]]] = []
     for positions in itertools.combinations(range(slots), missing):
         it_known, it_fill = iter(known), iter(fill)
         row = [next(it_fill) if i in positions else next(it_known) for i in range(slots)]
-        if row not in placements:
-            placements.append(row)
+        if row not in [p for p, _ in placements]:
+            placements.append((row, positions))
     return placements
 
 
@@ -308,18 +385,35 @@ class _Context:
     matcher: _Matcher
     cells: dict[str, int | float | None]
     warnings: list[str]
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    def put(self, key: str, value: int | float | None, provenance: str = "printed") -> None:
+        self.cells[key] = value
+        self.provenance[key] = provenance
 
 
 class _Ambiguous:
     """A row with a lost cell whose position only the column totals can settle."""
 
-    def __init__(self, key: str, label: str, candidates: list[list]) -> None:
+    def __init__(self, key: str, label: str, candidates: list[tuple[list, tuple[int, ...]]]) -> None:
         self.key, self.label, self.candidates = key, label, candidates
 
 
+def _table2_version(ctx: _Context, start: int, stop: int) -> str:
+    """The template version table 2's own column headers are printed on (a report may mix templates)."""
+    region = ctx.lines[start:stop]
+    version = detect_version(region, ctx.template) or ctx.version
+    if version != ctx.version:
+        ctx.warnings.append(f"table 2 is printed on the {version} template, tables 3 and 4 on the "
+                            f"{ctx.version} template; table 2 read with the {version} rows")
+    return version
+
+
 def _map_table2(ctx: _Context, start: int, stop: int) -> bool:
-    """Table 2: each row label, then its values in the version's column order."""
-    matcher, template, cells, warnings = ctx.matcher, ctx.template, ctx.cells, ctx.warnings
+    """Table 2: each row label, then its values in the version's column order; money in the unit of its
+    header or caption."""
+    template, warnings = ctx.template, ctx.warnings
+    matcher = _matcher(template, _table2_version(ctx, start, stop))
     widths = {r.key: len(r.columns) for r in matcher.t2_rows}
 
     def match(texts: list[str], _pending: str) -> RowSpec | None:
@@ -327,9 +421,16 @@ def _map_table2(ctx: _Context, start: int, stop: int) -> bool:
             row = matcher.t2_row(text)
             if row:
                 return row
-        return None
+        return matcher.t2_row("".join(texts)) if len(texts) > 1 else None  # a label split by a stray space
 
-    rows, _ = _collect_rows(ctx.lines, start, stop, match, warnings, widths=widths)
+    rows, _ = _collect_rows(ctx.lines, start, stop, match, warnings, widths=widths, fuzzy=matcher.t2_row_fuzzy)
+    # The money unit stated by the nearest header or caption above each row.
+    units: list[tuple[int, str]] = []
+    for line in ctx.lines[start:stop]:
+        for text in line.texts:
+            unit = money_unit(text) if ("金额" in text or "单位" in text) and len(text) <= 40 else None
+            if unit:
+                units.append((line.number, unit))
     artifact = _trailing_artifact(rows, widths)
     seen = set()
     for row in rows:
@@ -344,26 +445,81 @@ def _map_table2(ctx: _Context, start: int, stop: int) -> bool:
             warnings.append(f"{where}: {len(fitted)} values for {len(spec.columns)} columns; "
                             f"cannot tell which is missing, row left blank")
             continue
-        for column, value in zip(spec.columns, _values(fitted, money, where, warnings), strict=True):
-            cells[f"t2.{spec.key}.{column}"] = value
+        unit = next((u for number, u in reversed(units) if number < row.line), None)
+        for column, value in zip(spec.columns, _values(fitted, money, where, warnings, unit), strict=True):
+            ctx.put(f"t2.{spec.key}.{column}", value)
     return bool(rows)
 
 
+def _table3_header(ctx: _Context, start: int, stop: int) -> Table3Columns | None:
+    """Table 3's printed applicant columns, from the header rows before its first row."""
+    header_lines = []
+    for line in ctx.lines[start:stop]:
+        if line.has_values:
+            break
+        header_lines.append(line.cells)
+    return table3_columns(header_lines, ctx.template) if header_lines else None
+
+
+def _choose_columns(ctx: _Context, header: Table3Columns | None, rows: list[RawRow]) -> list[str | None] | None:
+    """The printed column order to read rows by, or None for the template order.
+
+    The header's order is used when the rows hold as many values as it has columns (with or without
+    the columns the template lacks); otherwise a header row was lost in extraction and the template
+    order breaks the tie.
+    """
+    template = ctx.template
+    if header is None:
+        return None
+    if header.known == template.t3_columns and None not in header.columns:
+        return None
+    widths = Counter(len(r.core()) for r in rows)
+    options = [header.columns, header.known]
+    chosen = max(options, key=lambda o: (widths.get(len(o), 0), o is header.columns))
+    if widths.get(len(chosen), 0) == 0 or chosen == template.t3_columns:
+        if header.known != template.t3_columns:
+            ctx.warnings.append(f"table 3 header prints {len(header.columns)} applicant columns "
+                                f"({', '.join(header.labels)}) but its rows hold other counts of values; "
+                                f"read in the template's column order")
+        return None
+    missing = [c for c in template.t3_columns if c not in chosen]
+    labels = {c["key"]: c["label"] for c in template.raw["table3"]["columns"]}
+    if missing:
+        ctx.warnings.append(f"table 3 header: no printed column for {', '.join(labels[c] for c in missing)}; "
+                            f"those cells left blank")
+    extra = [label for key, label in zip(header.columns, header.labels, strict=True) if key is None]
+    if None in chosen and extra:
+        ctx.warnings.append(f"table 3 header: printed column(s) {', '.join(extra)} not in the template; "
+                            f"their values ignored")
+    if [c for c in chosen if c] != [c for c in template.t3_columns if c in chosen]:
+        ctx.warnings.append(f"table 3 columns printed in the order {', '.join(header.labels)}; "
+                            f"read by their headers")
+    return chosen
+
+
 def _map_table3(ctx: _Context, start: int, stop: int) -> tuple[bool, int]:
-    """Table 3: rows by label meaning, lost cells inferred only where the totals make them certain.
+    """Table 3: rows by label meaning, columns by their printed headers, lost cells inferred only where
+    the totals make them certain.
 
     Returns whether rows were found and the index of the first line after the table.
     """
-    lines, matcher, template, cells, warnings = ctx.lines, ctx.matcher, ctx.template, ctx.cells, ctx.warnings
-    width = len(template.t3_columns)
-    widths = {r.key: width for r in matcher.t3_rows}
+    lines, matcher, template, warnings = ctx.lines, ctx.matcher, ctx.template, ctx.warnings
+    header = _table3_header(ctx, start, stop)
+    warnings.extend(header.fuzzy if header else [])
     carried_forward = "carried_forward"
 
     def is_end(line: Line) -> bool:
         return matcher.is_t4_header(line) or _is_section_heading(line, template)
 
+    width = len(template.t3_columns)
+    all_rows = matcher.t3_rows + matcher.foreign_rows
+    widths = {r.key: width for r in all_rows}
     rows, end = _collect_rows(lines, start, stop, matcher.t3_row_of_line, warnings, widths=widths,
-                              is_header=matcher.is_t3_header, is_end=is_end, last_key=carried_forward)
+                              is_header=matcher.is_t3_header, is_end=is_end, last_key=carried_forward,
+                              fuzzy=matcher.t3_row_fuzzy)
+    # A group label of the other template version alone on its line ((六)其他处理 over three items) heads
+    # no row.
+    rows = [r for r in rows if not (matcher.is_foreign(r.spec) and not r.core())]
     # Keep the first table: a second run of rows after 结转下年度 belongs to a second report.
     first_end = next((i for i, r in enumerate(rows) if r.spec.key == carried_forward), None)
     if first_end is not None and first_end + 1 < len(rows):
@@ -372,10 +528,12 @@ def _map_table3(ctx: _Context, start: int, stop: int) -> tuple[bool, int]:
                         f"file?); kept the first table")
         end = next((i for i, line in enumerate(lines) if line.number == extra[0].line), end)
         rows = rows[:first_end + 1]
+    columns = _choose_columns(ctx, header, rows)
+    if columns is not None:
+        widths = {r.key: len(columns) for r in all_rows}
     artifact = _trailing_artifact(rows, widths)
     ambiguous: list[_Ambiguous] = []
     seen: set[str] = set()
-    columns = template.t3_columns
     for row in rows:
         key = row.spec.key
         where = f"line {row.line} (table 3 {row.label[:24]})"
@@ -383,65 +541,113 @@ def _map_table3(ctx: _Context, start: int, stop: int) -> tuple[bool, int]:
             warnings.append(f"{where}: row printed twice; kept the first")
             continue
         seen.add(key)
+        if matcher.is_foreign(row.spec):
+            other = next(v for v in VERSIONS if v != ctx.version)
+            warnings.append(f"{where}: a row of the {other} template in a {ctx.version} table; kept as "
+                            f"t3.{key}")
+        if columns is not None:
+            _map_row_by_header(ctx, row, columns, artifact, where)
+            continue
         fitted, missing = _fit(row, width, artifact)
         values = _values(fitted, [False] * len(fitted), where, warnings)
         if not missing:
-            for column, value in zip(columns, values, strict=True):
-                cells[f"t3.{key}.{column}"] = value
+            for column, value in zip(template.t3_columns, values, strict=True):
+                ctx.put(f"t3.{key}.{column}", value)
             continue
         total, known = (values[-1], values[:-1]) if values else (None, [])
         placements = [] if total is None or None in known else _candidates(known, total, missing, width - 1)
+        ctx.put(f"t3.{key}.total", total)
         if not placements:
             warnings.append(f"{where}: {len(values)} values for {width} columns and the row total does not "
                             f"settle the lost one; applicant cells left blank")
-            cells[f"t3.{key}.total"] = total
             continue
-        cells[f"t3.{key}.total"] = total
         if len(placements) == 1:
             warnings.append(f"{where}: {len(values)} values for {width} columns; inferred the lost cell from "
                             f"the row total")
-            for column, value in zip(columns, placements[0], strict=False):
-                cells[f"t3.{key}.{column}"] = value
+            placement, positions = placements[0]
+            for i, (column, value) in enumerate(zip(template.t3_applicants, placement, strict=True)):
+                ctx.put(f"t3.{key}.{column}", value, "inferred:t3.row_total" if i in positions else "printed")
         else:
             ambiguous.append(_Ambiguous(key, where, placements))
     for item in ambiguous:
-        _settle_by_columns(item, cells, template, ctx.version, warnings)
+        _settle_by_columns(item, ctx)
     return bool(rows), end
 
 
-def _settle_by_columns(item: _Ambiguous, cells: dict, template: Template, version: str,
-                       warnings: list[str]) -> None:
+def _map_row_by_header(ctx: _Context, row: RawRow, columns: list[str | None], artifact: bool, where: str) -> None:
+    """One table 3 row read in the printed column order; no inference (the layout is not the template's)."""
+    fitted, missing = _fit(row, len(columns), artifact)
+    if missing:
+        ctx.warnings.append(f"{where}: {len(fitted)} values for {len(columns)} printed columns; row left blank")
+        return
+    values = _values(fitted, [False] * len(fitted), where, ctx.warnings)
+    for column, value in zip(columns, values, strict=True):
+        if column is not None:
+            ctx.put(f"t3.{row.spec.key}.{column}", value)
+
+
+def _settle_by_columns(item: _Ambiguous, ctx: _Context) -> None:
     """Choose the one placement of a lost cell that keeps every column's sums consistent, if unique."""
     from nianbao.parse.rules import check_cells
 
-    columns = template.t3_applicants
-    differing = [c for i, c in enumerate(columns) if len({p[i] for p in item.candidates}) > 1]
+    columns = ctx.template.t3_applicants
+    differing = [c for i, c in enumerate(columns) if len({p[i] for p, _ in item.candidates}) > 1]
     fitting = []
-    for placement in item.candidates:
-        trial = dict(cells)
+    for placement, positions in item.candidates:
+        trial = dict(ctx.cells)
         for column, value in zip(columns, placement, strict=True):
             trial[f"t3.{item.key}.{column}"] = value
-        findings = check_cells(trial, version, rules=("t3.balance", "t3.outcomes_sum"))
+        findings = check_cells(trial, ctx.version, rules=("t3.balance", "t3.outcomes_sum"))
         if not any(f"t3.{item.key}.{c}" in f["cells"] for f in findings for c in differing):
-            fitting.append(placement)
+            fitting.append((placement, positions))
     chosen = fitting[0] if len(fitting) == 1 else None
     if chosen is None:
-        warnings.append(f"{item.label}: a cell was lost and neither the row total nor the column totals "
-                        f"settle where; cells {', '.join(differing)} left blank")
+        ctx.warnings.append(f"{item.label}: a cell was lost and neither the row total nor the column totals "
+                            f"settle where; cells {', '.join(differing)} left blank")
     else:
-        warnings.append(f"{item.label}: a cell was lost; placed it where the row and column totals agree")
+        ctx.warnings.append(f"{item.label}: a cell was lost; placed it where the row and column totals agree")
+    values, positions = chosen or item.candidates[0]
     for i, column in enumerate(columns):
         if chosen is not None or column not in differing:
-            cells[f"t3.{item.key}.{column}"] = (chosen or item.candidates[0])[i]
+            inferred = chosen is not None and i in positions
+            ctx.put(f"t3.{item.key}.{column}", values[i],
+                    "inferred:t3.row_total+t3.balance+t3.outcomes_sum" if inferred else "printed")
+
+
+def _table4_order(ctx: _Context, header: int, stop: int) -> Table4Order | None:
+    """Table 4's printed group and column order, from its header rows."""
+    header_lines = []
+    for line in ctx.lines[header:stop]:
+        if line.has_values:
+            break
+        header_lines.append(line.cells)
+    order = table4_order(header_lines, ctx.template)
+    if order is None:
+        return None
+    ctx.warnings.extend(order.warnings)
+    if order.groups == ctx.template.t4_groups and order.columns == ctx.template.t4_columns:
+        return None
+    missing = [g for g in ctx.template.t4_groups if g not in order.groups]
+    if missing:
+        ctx.warnings.append(f"table 4 header: no printed group for {', '.join(missing)}; those cells left blank")
+    if [g for g in order.groups if g] != [g for g in ctx.template.t4_groups if g in order.groups] \
+            or order.columns != ctx.template.t4_columns:
+        ctx.warnings.append("table 4 groups or columns printed in another order than the template's; "
+                            "read by their headers")
+    return order
 
 
 def _map_table4(ctx: _Context, start: int, stop: int) -> bool:
-    """Table 4: after its header (often spread over several lines), 15 values in template order."""
-    lines, matcher, template, cells, warnings = ctx.lines, ctx.matcher, ctx.template, ctx.cells, ctx.warnings
+    """Table 4: after its header (often spread over several lines), its values in the printed group and
+    column order (the template's when the header does not settle it)."""
+    lines, matcher, template, warnings = ctx.lines, ctx.matcher, ctx.template, ctx.warnings
     header = next((i for i in range(start, stop) if matcher.is_t4_header(lines[i])), None)
     if header is None:
         return False
-    width = len(template.t4_groups) * len(template.t4_columns)
+    order = _table4_order(ctx, header, stop)
+    groups = order.groups if order else template.t4_groups
+    columns = order.columns if order else template.t4_columns
+    width = len(groups) * len(columns)
     collected: list[str] = []
     first_line = None
     for index in range(header, stop):
@@ -449,7 +655,7 @@ def _map_table4(ctx: _Context, start: int, stop: int) -> bool:
         if line.is_blank:
             continue
         if not line.has_values:
-            if collected and line.texts and len(line.region_after_labels()) == len(template.t4_columns):
+            if collected and line.texts and len(line.region_after_labels()) == len(columns):
                 collected.extend(line.region_after_labels())  # a group printed as a row, all blank
                 continue
             if collected or _is_section_heading(line, template) \
@@ -474,9 +680,12 @@ def _map_table4(ctx: _Context, start: int, stop: int) -> bool:
     if missing:
         warnings.append(f"{where}: {len(fitted)} values for {width} columns; table 4 left blank")
         return True
-    values = _values(fitted, [False] * width, where, warnings)
-    keys = [f"t4.{g}.{c}" for g in template.t4_groups for c in template.t4_columns]
-    cells.update(zip(keys, values, strict=True))
+    values = iter(_values(fitted, [False] * width, where, warnings))
+    for group in groups:
+        for column in columns:
+            value = next(values)
+            if group is not None:
+                ctx.put(f"t4.{group}.{column}", value)
     return True
 
 
@@ -488,7 +697,8 @@ def map_layout(layout: Layout, version: str | None = None) -> MappedTables:
     """Read the template's three tables from `layout` into canonical cells.
 
     `version` forces a template version; by default it is detected from the table headers. Returns
-    version None (and no cells) when no template table is found.
+    version None (and no cells) when no template table is found. Every cell's provenance says whether
+    it was printed, inferred (and by which rule), or left blank because nothing printed reached it.
     """
     template = load_template()
     lines = classify(layout)
@@ -534,7 +744,8 @@ def map_layout(layout: Layout, version: str | None = None) -> MappedTables:
     for table in ("t2", "t3", "t4"):
         if table not in found:
             warnings.append(f"table {table[1]} not found; its cells are blank")
-    return MappedTables(version, cells, warnings, found)
+    provenance = {key: ctx.provenance.get(key, "blank") for key in cells}
+    return MappedTables(version, cells, warnings, found, provenance)
 
 
 def _version_from_table3(lines: list[Line], template: Template) -> str | None:

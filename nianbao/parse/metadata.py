@@ -1,15 +1,44 @@
-"""Report metadata from the document text: title, agency, statistical year, published date, section texts."""
+"""Report metadata: title, agency, statistical year, template version, published date, section texts.
+
+This module is the one resolver of a report's year and agency, for the parser and for the crawler's
+title classifier alike (`statistical_year`). The statistical year is the year the report is *about*
+(`2024年发布：某局2023年度…` → 2023); the agency comes from the report's own title, opening sentence or
+signature, never from the title's boilerplate; where the title, the body and the crawl's page
+metadata (hints) disagree, the report says so in its warnings.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
 from nianbao.parse.layout import Layout
 from nianbao.parse.numbers import is_value
-from nianbao.template import load_template, normalize, split_numbering
+from nianbao.template import load_template, normalize, split_numbering, to_simplified
+
+FIRST_REPORT_YEAR = 2007  # the Regulations took effect on 2008-05-01; a few bodies reported on 2007
+LAST_REPORT_YEAR = 2100
+CN_DIGIT_CLASS = "〇○零Ｏ一二三四五六七八九"
+_CN_TITLE_DIGITS = {"〇": "0", "○": "0", "零": "0", "Ｏ": "0", "O": "0", "一": "1", "二": "2", "三": "3",
+                    "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+# The words that name a report in a title (what the statistical year stands before).
+REPORT_WORDS = re.compile(
+    r"年度?工作报告|年度报告|年\s*报|工作报告|年度情况报告|年度工作情况报告|工作情况报告|年度总结报告"
+)
+_YEAR_ARABIC = re.compile(r"(?<!\d)(\d{4})\s*(?:年|年度|）|\))")
+_YEAR_PAREN = re.compile(r"[（(]\s*(\d{4})\s*年?度?\s*[）)]")
+_YEAR_CN = re.compile(rf"([{CN_DIGIT_CLASS}]{{4}})\s*年")
+# Where a title's lead-in ends and the body's name begins: "2024年发布：某局…", "转发：某局…".
+_LEAD_IN = re.compile(r"^.*[：:|]")
+_AGENCY_SUFFIX = (r"(?:人民政府|政府|委员会|管委会|办公室|办事处|街道|局|厅|委|办|中心|院|署|所|站|队|部|处|科|"
+                  r"镇|乡|公司|会|庭|馆)")
+# Another (publication) date before the statistical year: "2024年1月发布某局2023年度…".
+_EARLIER_DATE = re.compile(rf"^.*(?:\d{{4}}|[{CN_DIGIT_CLASS}]{{4}})年度?(?:\d{{1,2}}月(?:\d{{1,2}}日)?)?"
+                           rf"(?:发布|印发|公布|编制)?")
+_BOILERPLATE = re.compile(r"信息公开|政务公开|报告|年报|年度|工作要点")
 
 SECTION_KEYS = ("overview", "proactive", "requests", "reviews", "problems", "other")
 TITLE_SCAN_LINES = 60
@@ -17,7 +46,6 @@ _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "O": 0, "一": 1, "二": 2, "三": 3
               "八": 8, "九": 9}
 _CN_YEAR = "[〇○零一二三四五六七八九]"
 _YEAR = rf"((?:19|20)\d{{2}}|{_CN_YEAR}{{4}})"
-_TITLE_YEAR = re.compile(rf"{_YEAR}\s*年")
 _TITLE_WORDS = re.compile(r"(政府信息公开|政务信息公开|政务公开|信息公开)")
 _TITLE_KIND = re.compile(r"(报告|年度|年报)")
 _NAVIGATION = re.compile(r"(>|»|当前位置|首页|您现在的位置|来源[:：]|浏览次数|字号)")
@@ -79,22 +107,122 @@ def _paragraphs(layout: Layout) -> list[tuple[int, str]]:
     return out
 
 
-def _valid_agency(candidate: str) -> str | None:
-    candidate = re.sub(r"(关于|的)$", "", re.sub(r"^关于", "", candidate))
-    if 2 <= len(candidate) <= 40 and not re.search(r"\d", candidate) and not _SENTENCE.search(candidate):
-        return candidate
-    return None
+def normalise_title(title: str) -> str:
+    """NFKC (full-width digits and brackets to ASCII) and no whitespace: titles are often spaced out."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", title or ""))
+
+
+def _fold(text: str) -> str:
+    """NFKC character by character, so that positions in the result are positions in `text`."""
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch)
+        out.append(folded if len(folded) == 1 else ch)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class TitleYear:
+    """The statistical year a title names and where (start, end) in the title without whitespace."""
+
+    year: int
+    start: int
+    end: int
+
+
+def title_year(title: str) -> TitleYear | None:
+    """The statistical year a report title names (Arabic or Chinese numerals), or None.
+
+    When a title names several years (``2024年发布2023年度报告``) the one followed by 年度 wins, then
+    the last one before the word 报告/年报, since the publication year usually comes first.
+    """
+    text = _fold(re.sub(r"\s+", "", title or ""))
+    candidates: list[tuple[int, int, int, bool]] = []  # (start, end, year, followed by 年度)
+    for match in _YEAR_ARABIC.finditer(text):
+        candidates.append((match.start(1), match.end(1), int(match.group(1)),
+                           text[match.end(1):].startswith("年度")))
+    for match in _YEAR_PAREN.finditer(text):
+        candidates.append((match.start(1), match.end(1), int(match.group(1)), False))
+    for match in _YEAR_CN.finditer(text):
+        digits = "".join(_CN_TITLE_DIGITS.get(ch, ch) for ch in match.group(1))
+        candidates.append((match.start(1), match.end(1), int(digits), text[match.end(1):].startswith("年度")))
+    candidates = [c for c in candidates if FIRST_REPORT_YEAR <= c[2] <= LAST_REPORT_YEAR]
+    if not candidates:
+        return None
+    annual = [c for c in candidates if c[3]]
+    if annual:
+        chosen = min(annual)
+    else:
+        report_at = REPORT_WORDS.search(text)
+        before = [c for c in candidates if report_at is None or c[0] < report_at.start()]
+        chosen = max(before or candidates)
+    return TitleYear(chosen[2], chosen[0], chosen[1])
+
+
+def statistical_year(title: str) -> int | None:
+    """The statistical year a report title names, or None (the crawler's classifier uses this too)."""
+    found = title_year(title)
+    return found.year if found else None
+
+
+def valid_agency(candidate: str) -> str | None:
+    """`candidate` as an agency name, or None when it is no name: too short or long, a sentence, or a
+    fragment of the title's boilerplate ("政府信息公开工作年度报告（")."""
+    candidate = re.sub(r"(关于|的)$", "", re.sub(r"^关于", "", candidate.strip()))
+    if not 2 <= len(candidate) <= 40 or re.search(r"\d", candidate) or _SENTENCE.search(candidate):
+        return None
+    if _BOILERPLATE.search(candidate) or candidate.count("(") + candidate.count("（") \
+            != candidate.count(")") + candidate.count("）"):
+        return None
+    if candidate.startswith(("我", "本")):  # 我局, 本机关: the body speaking of itself, no name
+        return None
+    return candidate
 
 
 def agency_from_title(title: str) -> str | None:
-    """The reporting body as the title names it: the words before the year, or before 政府信息公开."""
+    """The reporting body as the title names it: the words before the statistical year (after any
+    lead-in such as "2024年发布："), or before 政府信息公开."""
     compact = re.sub(r"\s+", "", title)
-    year = _TITLE_YEAR.search(compact)
-    if year and _valid_agency(compact[:year.start()]):
-        return _valid_agency(compact[:year.start()])
-    rest = re.sub(r"^度", "", compact[year.end():]) if year else compact
+    year = title_year(compact)
+    if year:
+        before = _LEAD_IN.sub("", compact[:year.start])
+        before = _EARLIER_DATE.sub("", before)
+        if valid_agency(before):
+            return valid_agency(before)
+    rest = re.sub(r"^度", "", compact[year.end:]) if year else compact
+    rest = re.sub(r"^年度?", "", rest)
     words = _TITLE_WORDS.search(rest)
-    return _valid_agency(rest[:words.start()]) if words else None
+    return valid_agency(rest[:words.start()]) if words else None
+
+
+_AGENCY_LINE = re.compile(rf"^(?P<agency>[^\s，。；：:、\d]{{2,30}}?{_AGENCY_SUFFIX})$")
+_AGENCY_BEFORE_DATE = re.compile(rf"^(?P<agency>[^\s，。；：:、\d]{{2,30}}?{_AGENCY_SUFFIX})\s*(?=(?:19|20)\d{{2}}\s*年|"
+                                 rf"[{CN_DIGIT_CLASS}]{{4}}年)")
+_OPENING_AGENCY = (
+    re.compile(rf"由(?P<agency>[^，。；、由]{{2,30}}?{_AGENCY_SUFFIX})(?:负责)?(?:编制|制作|起草|编写|根据|依据|按照)"),
+    re.compile(rf"^(?P<agency>[^，。；、\d]{{2,30}}?{_AGENCY_SUFFIX})(?:根据|依据|按照|严格按照|认真贯彻)"),
+)
+
+
+def agency_from_body(layout: Layout) -> tuple[str | None, str]:
+    """The body as the report names itself in its opening sentence or its signature: (agency, where)."""
+    paragraphs = _paragraphs(layout)
+    for _, text in paragraphs[:OPENING_LINES]:
+        compact = re.sub(r"\s+", "", text)
+        for pattern in _OPENING_AGENCY:
+            match = pattern.search(compact)
+            if match and valid_agency(match["agency"]):
+                return valid_agency(match["agency"]), "opening"
+    tail = paragraphs[-12:]
+    for position in range(len(tail) - 1, -1, -1):
+        compact = re.sub(r"\s+", "", tail[position][1])
+        match = _AGENCY_BEFORE_DATE.match(compact)
+        if match is None and _AGENCY_LINE.match(compact):
+            after = re.sub(r"\s+", "", tail[position + 1][1]) if position + 1 < len(tail) else ""
+            match = _AGENCY_LINE.match(compact) if _DATE.fullmatch(after) else None
+        if match and valid_agency(match["agency"]):
+            return valid_agency(match["agency"]), "signature"
+    return None, ""
 
 
 def _looks_like_title(text: str) -> bool:
@@ -174,15 +302,19 @@ def find_published(layout: Layout) -> str | None:
 
 def find_year(title: str | None, layout: Layout) -> tuple[int | None, str]:
     """The statistical year: from the title, else from the stated statistical period. Returns (year, where)."""
-    if title:
-        match = _TITLE_YEAR.search(re.sub(r"\s+", "", title))
-        if match and parse_year(match.group(1)):
-            return parse_year(match.group(1)), "title"
+    if title and statistical_year(title):
+        return statistical_year(title), "title"
+    period = _period_year(layout)
+    if period:
+        return period, "statistical period"
+    return None, ""
+
+
+def _period_year(layout: Layout) -> int | None:
+    """The year of the statistical period the text states (统计期限为2021年1月1日至…)."""
     head = "\n".join(text for _, text in _paragraphs(layout)[:40])
     match = _PERIOD.search(head)
-    if match and parse_year(match.group(1)):
-        return parse_year(match.group(1)), "statistical period"
-    return None, ""
+    return parse_year(match.group(1)) if match else None
 
 
 def _number_allows(text: str, number: int) -> bool:
@@ -298,10 +430,38 @@ def _fused_heading(paragraphs, position: int, section) -> tuple[int, str, str] |
     return None
 
 
+def _simplified(layout: Layout) -> Layout:
+    """`layout` in simplified characters (the same object when it has no traditional characters)."""
+    import zhconv
+
+    text = layout.text
+    if zhconv.convert(text, "zh-hans") == text:
+        return layout
+    return Layout(lines=[[to_simplified(c) for c in line] for line in layout.lines], kind=layout.kind,
+                  warnings=list(layout.warnings))
+
+
+def _disagreements(what: str, values: dict[str, object]) -> list[str]:
+    """A warning when the sources that state `what` (title, body, crawl) do not all agree."""
+    stated = {k: v for k, v in values.items() if v not in (None, "")}
+    distinct = set(stated.values())
+    if len(distinct) < 2:
+        return []
+    if what == "agency" and all(str(a) in str(b) or str(b) in str(a) for a in distinct for b in distinct):
+        return []  # one source gives the longer form of the same name
+    return [f"{what} disagrees between sources: " + "; ".join(f"{k} {v}" for k, v in stated.items())]
+
+
 def extract_metadata(layout: Layout, hints: dict | None = None) -> Metadata:
-    """Title, agency, statistical year, published date and section texts; hints fill what the text lacks."""
+    """Title, agency, statistical year, published date and section texts; hints (the crawl's page
+    metadata) fill what the text lacks, and disagreements between the sources are warnings."""
     hints = hints or {}
     meta = Metadata()
+    simplified = _simplified(layout)
+    if simplified is not layout:
+        meta.warnings.append("text printed in traditional characters; title, agency and sections read and "
+                             "stored in simplified characters")
+        layout = simplified
     meta.title, title_line = find_title(layout)
     if meta.title is None:
         meta.title = title_from_opening(layout)
@@ -310,14 +470,32 @@ def extract_metadata(layout: Layout, hints: dict | None = None) -> Metadata:
     if meta.title is None and hints.get("title"):
         meta.title = hints["title"]
         meta.warnings.append("title taken from the crawl (not found in the text)")
-    if meta.title:
-        meta.agency = agency_from_title(meta.title)
-    if meta.agency is None and hints.get("agency"):
-        meta.agency = hints["agency"]
+    # The agency: the title, else the report's own opening or signature, else the crawl.
+    title_agency = agency_from_title(meta.title) if meta.title else None
+    body_agency, body_where = agency_from_body(layout)
+    hint_agency = hints.get("agency") or (agency_from_title(hints["title"]) if hints.get("title") else None)
+    meta.agency = title_agency
+    if meta.agency is None and body_agency:
+        meta.agency = body_agency
+        meta.warnings.append(f"agency read from the report's {body_where} (the title names none)")
+    if meta.agency is None and hint_agency:
+        meta.agency = hint_agency
         meta.warnings.append("agency taken from the crawl (not in the title)")
+    if meta.agency and to_simplified(meta.agency) != meta.agency:
+        meta.warnings.append(f"agency {meta.agency!r} printed in traditional characters; stored simplified")
+        meta.agency = to_simplified(meta.agency)
+    meta.warnings += _disagreements("agency", {
+        "title": to_simplified(title_agency) if title_agency else None,
+        body_where or "body": to_simplified(body_agency) if body_agency else None,
+        "crawl": to_simplified(hint_agency) if hint_agency else None,
+    })
+    # The statistical year: the title, else the stated statistical period, else the crawl.
+    title_year_value = statistical_year(meta.title) if meta.title else None
+    period = _period_year(layout)
+    hint_year = hints.get("year") or (statistical_year(hints["title"]) if hints.get("title") else None)
     meta.year, where = find_year(meta.title, layout)
-    if meta.year is None and hints.get("year"):
-        meta.year = int(hints["year"])
+    if meta.year is None and hint_year:
+        meta.year = int(hint_year)
         meta.warnings.append("statistical year taken from the crawl")
     if meta.year is None:
         head = "\n".join(text for _, text in _paragraphs(layout)[:40])
@@ -327,7 +505,21 @@ def extract_metadata(layout: Layout, hints: dict | None = None) -> Metadata:
             meta.warnings.append(f"statistical year {meta.year} guessed from the first 'YYYY年度' in the text")
     elif where == "statistical period":
         meta.warnings.append("statistical year read from the statistical period")
+    meta.warnings += _disagreements("statistical year", {
+        "title": title_year_value, "statistical period": period,
+        "crawl": int(hint_year) if hint_year else None,
+    })
     meta.published = find_published(layout) or hints.get("published")
     meta.sections, warnings = find_sections(layout, title_line or 0)
     meta.warnings += warnings
     return meta
+
+
+def resolve_format_version(detected: str | None, year: int | None) -> tuple[str | None, list[str]]:
+    """The template version: as the table headers show it; "pre2019" for a report without template
+    tables on a year before the template existed. Returns (version, warnings)."""
+    if detected is not None:
+        return detected, []
+    if year is not None and year < 2019:
+        return "pre2019", []
+    return None, ["no template table found; format version unknown"]

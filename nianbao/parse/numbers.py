@@ -12,12 +12,16 @@ _DASHES = frozenset({"-", "—", "——", "–", "―", "‐", "−", "/", "\\"
 _NUMBER = re.compile(
     r"^(?P<sign>[+\-−]|减少|增加|减|增|下降|上升)?"
     r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?P<unit>万元|亿元|元|件|个|项|次|条|人次|人|家|份|宗)?$"
+    r"(?P<unit>万元|亿元|千元|元|件|个|项|次|条|人次|人|家|份|宗)?$"
 )
 _CHINESE_NUMBER = re.compile(r"^(?P<sign>减少|增加)?(?P<digits>[零〇一二两三四五六七八九十百千万]+)(?P<unit>万元|元|件|个|项|次|条)?$")
 _NEGATIVE = frozenset({"-", "−", "减少", "减", "下降"})
 _NONE_WORDS = {"无": 0, "没有": 0}
 _SPACE = re.compile(r"\s+")
+# Digits on both sides of a space: one number with a stray space, or two numbers run together.
+_SPLIT_DIGITS = re.compile(r"\d\s+\d")
+# How many 万元 one of each printed money unit is.
+MONEY_UNITS = {"元": 0.0001, "千元": 0.1, "万元": 1, "亿元": 10000}
 # A speck beside a figure in a scan reads as a stray mark (".0", "3'"); no template figure starts with one.
 _STRAY_MARKS = re.compile(r"^[.,'`·:;_]+(?=\d+$)|(?<=^\d)[.,'`·:;_]+$|(?<=^\d\d)[.,'`·:;_]+$")
 
@@ -53,15 +57,21 @@ def _chinese(digits: str) -> int | None:
 
 
 @functools.lru_cache(maxsize=8192)
-def parse_number(text: str | None, *, money: bool = False) -> Number | None:
+def parse_number(text: str | None, *, money: bool = False, unit: str | None = None) -> Number | None:
     """Read one printed cell.
 
     Returns None when `text` is not a value at all (a label or prose); `Number(None)` for a blank or
-    a dash; otherwise the number, in 万元 when `money` and the cell carries its own unit.
+    a dash, and for a figure that cannot be read with certainty ("1 2": one number or two?), with a
+    warning; otherwise the number. A `money` cell is stored in 万元: its own unit wins, else `unit`
+    (the unit its column header or the table caption states), else it is taken as 万元.
     """
     if text is None:
         return BLANK
-    norm = _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    nfkc = unicodedata.normalize("NFKC", text)
+    norm = _SPACE.sub("", nfkc)
+    if _SPLIT_DIGITS.search(nfkc.strip()) and _NUMBER.match(norm):
+        return Number(None, f"{text.strip()!r} is ambiguous (one number with a space, or two numbers?); "
+                            f"left blank")
     if not norm:
         return BLANK
     if norm in _DASHES or set(norm) <= {"-", "—", "–", "―", "/"}:
@@ -86,19 +96,19 @@ def parse_number(text: str | None, *, money: bool = False) -> Number | None:
         if chinese is None:
             return None
         value, warning = chinese, f"read Chinese numeral {text.strip()!r} as {chinese}"
-    sign, unit = match["sign"], match["unit"]
+    sign, own_unit = match["sign"], match["unit"]
     if sign in _NEGATIVE:
         value = -value
         if sign not in ("-", "−"):
             warning = f"read {text.strip()!r} as {value}"
     elif sign in ("增加", "增", "上升"):
         warning = f"read {text.strip()!r} as {value}"
-    if money and unit == "元":
-        value = _tidy(value / 10000)
+    if money and own_unit in MONEY_UNITS and own_unit != "万元":
+        value = _tidy(value * MONEY_UNITS[own_unit])
         warning = f"converted {text.strip()!r} to {value} 万元"
-    elif money and unit == "亿元":
-        value = _tidy(value * 10000)
-        warning = f"converted {text.strip()!r} to {value} 万元"
+    elif money and own_unit is None and unit in MONEY_UNITS and unit != "万元":
+        value = _tidy(value * MONEY_UNITS[unit])
+        warning = f"converted {text.strip()!r} ({unit}, as its header states) to {value} 万元"
     return Number(value, warning)
 
 

@@ -30,13 +30,17 @@ class ParsedReport:
     published: str | None = None  # ISO date
     sections: dict[str, str] = field(default_factory=dict)
     cells: dict[str, int | float | None] = field(default_factory=dict)
+    # Per cell: "printed", "inferred:<rule>" (a lost cell settled by the template's sums), or "blank"
+    # (no printed value reached it: a table, row or column not found).
+    provenance: dict[str, str] = field(default_factory=dict)
     findings: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     content_type: str = ""
     sha256: str = ""
 
     def to_json(self) -> dict:
-        """The `nianbao parse --json` object (interfaces.md) plus published, sections, content_type, sha256."""
+        """The `nianbao parse --json` object (interfaces.md) plus provenance, published, sections, content_type,
+        sha256."""
         return {
             "source": self.source,
             "agency": self.agency,
@@ -44,6 +48,7 @@ class ParsedReport:
             "format_version": self.format_version,
             "title": self.title,
             "cells": self.cells,
+            "provenance": self.provenance,
             "findings": self.findings,
             "warnings": self.warnings,
             "published": self.published,

@@ -15,24 +15,33 @@ SUM_RULES = ("t3.balance", "t3.outcomes_sum", "t3.row_total", "t4.group_total")
 PREVIOUS = "previous:"
 
 
-def _scopes(rule: dict, template: Template, version: str) -> list[tuple[str, dict]]:
+def _t3_rows(template: Template, version: str, cells: Cells) -> list:
+    """The version's table 3 rows, plus rows of the other version the report printed (mixed templates)."""
+    rows = template.t3_rows(version)
+    own = {r.key for r in rows}
+    other = [r for v in ("2019", "2021") if v != version for r in template.t3_rows(v)
+             if r.key not in own and any(cells.get(f"t3.{r.key}.{c}") is not None for c in template.t3_columns)]
+    return rows + other
+
+
+def _scopes(rule: dict, template: Template, version: str, cells: Cells) -> list[tuple[str, dict]]:
     """(scope label, placeholder values) for each instance of a rule."""
     over = rule["over"]
     if over == "t3.column":
         return [(f"column {c}", {"column": c}) for c in template.t3_columns]
     if over == "t3.row":
-        return [(f"row {r.key}", {"row": r.key}) for r in template.t3_rows(version)]
+        return [(f"row {r.key}", {"row": r.key}) for r in _t3_rows(template, version, cells)]
     if over == "t4.group":
         return [(f"group {g}", {"group": g}) for g in template.t4_groups]
     raise ValueError(f"template rule {rule['id']}: unknown scope {over!r}")
 
 
-def _expand(terms: list[str], values: dict, template: Template, version: str) -> list[str]:
+def _expand(terms: list[str], values: dict, template: Template, version: str, cells: Cells) -> list[str]:
     out = []
     for term in terms:
         if "{outcome}" in term:
             out += [term.replace("{outcome}", r.key).format(**values)
-                    for r in template.t3_rows(version) if r.outcome]
+                    for r in _t3_rows(template, version, cells) if r.outcome]
         elif "{applicant}" in term:
             out += [term.replace("{applicant}", a).format(**values) for a in template.t3_applicants]
         else:
@@ -45,11 +54,12 @@ def _number(value: float) -> int | float:
     return int(value) if value == int(value) else value
 
 
-def _evaluate(rule: dict, template: Template, version: str, cells: Cells, previous: Cells | None) -> list[dict]:
+def _evaluate(rule: dict, template: Template, version: str, cells: Cells, previous: Cells | None,
+              provenance: dict[str, str] | None = None) -> list[dict]:
     findings = []
-    for scope, values in _scopes(rule, template, version):
-        left = _expand(rule["left"], values, template, version)
-        right = _expand(rule["right"], values, template, version)
+    for scope, values in _scopes(rule, template, version, cells):
+        left = _expand(rule["left"], values, template, version, cells)
+        right = _expand(rule["right"], values, template, version, cells)
 
         def value_of(key: str) -> int | float | None:
             if key.startswith(PREVIOUS):
@@ -70,22 +80,31 @@ def _evaluate(rule: dict, template: Template, version: str, cells: Cells, previo
                   f"{' + '.join(right)} = {_number(right_sum)}")
         if blanks:
             detail += f" (blank cells counted as 0: {', '.join(blanks)})"
-        findings.append({
+        finding = {
             "rule": rule["id"], "detail": detail,
             "cells": [k[len(PREVIOUS):] if k.startswith(PREVIOUS) else k for k in keys],
             "delta": _number(left_sum - right_sum),
-        })
+        }
+        inferred = [k for k in keys if (provenance or {}).get(k, "printed").startswith("inferred")]
+        if inferred:
+            finding["inferred"] = inferred
+            finding["detail"] += f" (inferred, not printed: {', '.join(inferred)})"
+        findings.append(finding)
     return findings
 
 
-def check_cells(cells: Cells, version: str | None, rules: Iterable[str] = SUM_RULES) -> list[dict]:
-    """Findings of the sum rules (`t3.balance`, `t3.outcomes_sum`, `t3.row_total`, `t4.group_total`)."""
+def check_cells(cells: Cells, version: str | None, rules: Iterable[str] = SUM_RULES,
+                provenance: dict[str, str] | None = None) -> list[dict]:
+    """Findings of the sum rules (`t3.balance`, `t3.outcomes_sum`, `t3.row_total`, `t4.group_total`).
+
+    With `provenance`, a finding in which an inferred cell took part lists it under `inferred`.
+    """
     if version not in ("2019", "2021"):
         return []
     template = load_template()
     findings = []
     for rule_id in rules:
-        findings += _evaluate(template.rules[rule_id], template, version, cells, None)
+        findings += _evaluate(template.rules[rule_id], template, version, cells, None, provenance)
     return findings
 
 
@@ -112,6 +131,7 @@ def check_carry_link(cells: Cells, previous_cells: Cells, version: str | None) -
     return _evaluate(template.rules["t3.carry_link"], template, version, cells, previous_cells)
 
 
-def check(cells: Cells, version: str | None, year: int | None) -> list[dict]:
+def check(cells: Cells, version: str | None, year: int | None,
+          provenance: dict[str, str] | None = None) -> list[dict]:
     """Every single-report rule: the sum rules and `format.year`."""
-    return check_cells(cells, version) + check_format_year(version, year)
+    return check_cells(cells, version, provenance=provenance) + check_format_year(version, year)

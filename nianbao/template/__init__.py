@@ -20,12 +20,42 @@ _SPACE = re.compile(r"\s+")
 # Leading enumeration as printed (after NFKC): 一、 (三) 3. 3、 — kept apart so "3.其他" differs from "其他".
 _PAREN_NUMBER = re.compile(r"^\(([0-9一二三四五六七八九十]+)\)")
 _BARE_NUMBER = re.compile(r"^([0-9]{1,2}|[一二三四五六七八九十]{1,2})[,.:)]")
-_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "，": ",", "、": ",", "；": ";", "．": "."})
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "，": ",", "、": ",", "；": ";", "．": ".",
+                         "〔": "(", "〕": ")", "【": "(", "】": ")", "［": "(", "］": ")", "[": "(", "]": ")"})
+# Circled numbers (①…⑳) would lose their number-ness under NFKC ("①属于" → "1属于"): they become "1.".
+_CIRCLED = str.maketrans({chr(0x2460 + i): f"{i + 1}." for i in range(20)})
+_INNER_BRACKETS = re.compile(r"\([^()]*\)")
 
 
+@functools.lru_cache(maxsize=16384)
+def to_simplified(text: str) -> str:
+    """Traditional characters → simplified, character by character (no regional vocabulary swaps)."""
+    if text.isascii():
+        return text
+    import zhconv  # imported on first use: most runs never meet a non-ASCII cell before parsing
+
+    return zhconv.convert(text, "zh-hans")
+
+
+@functools.lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
-    """Fold a printed label for matching: NFKC (full-width → ASCII), no whitespace, plain quotes."""
+    """Fold a printed label for matching: traditional → simplified, NFKC (full-width → ASCII),
+    ① → 1., no whitespace, plain quotes and round brackets."""
+    text = to_simplified(text.translate(_CIRCLED))
     return _SPACE.sub("", unicodedata.normalize("NFKC", text).translate(_QUOTES))
+
+
+def strip_brackets(norm: str) -> str:
+    """A normalised label without its bracketed asides, nested ones included:
+    "行政许可(第二十条第(五)项)" → "行政许可". A label that is nothing but brackets is kept."""
+    out = norm
+    while True:
+        stripped = _INNER_BRACKETS.sub("", out)
+        if stripped == out:
+            break
+        out = stripped
+    out = out.replace("(", "").replace(")", "") if ")" in out or "(" in out else out
+    return out or norm
 
 
 def split_numbering(text: str) -> tuple[str | None, str]:
@@ -107,6 +137,10 @@ class Template:
         self.rules = {r["id"]: r for r in self.raw["rules"]}
         self.version_markers = {
             v: tuple(normalize(m) for m in spec["markers"]) for v, spec in self.raw["versions"].items()
+        }
+        # Words only one version's table 3 prints on its rows: they settle a report that mixes templates.
+        self.table3_markers = {
+            v: tuple(normalize(m) for m in spec.get("table3_markers", ())) for v, spec in self.raw["versions"].items()
         }
 
     def t2_rows(self, version: str) -> list[RowSpec]:
