@@ -472,7 +472,7 @@ class WarcCaptureMiddleware:
         body, truncated = response.body, None
         limit = meta.get("download_maxsize")
         if "download_stopped" in response.flags and limit and len(body) >= limit:
-            body, truncated = body[:limit], "length"
+            truncated = "length"  # kept whole: cutting the last chunk off would copy the body
             logger.warning("%s: body cut at DOWNLOAD_MAXSIZE (%d bytes); archived with WARC-Truncated",
                            request.url, limit)
         elif "partial" in response.flags or "dataloss" in response.flags:

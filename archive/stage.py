@@ -72,6 +72,7 @@ def truncation(db: Any, doc: dict) -> dict | None:
     A body the crawl cut at its size cap (WARC-Truncated) is a prefix: parsing it as the document would
     record a wrong report, and two different files with the same prefix would pass for one.
     """
+    # `disconnect`: the body ended with the connection, without a Content-Length; usually whole, so parsed
     complete = db.execute(
         "select 1 from captures where sha256 = ? and truncated is null "
         "and warc_type in ('response', 'resource', 'conversion') limit 1", [doc.get("sha256")]).fetchone()
@@ -79,9 +80,9 @@ def truncation(db: Any, doc: dict) -> dict | None:
         return None
     row = db.execute(
         "select url, truncated, length, record_id from captures where truncated is not null and "
-        "(record_id = ? or sha256 = ?) order by record_id = ? desc limit 1",
+        "(record_id = ? or sha256 = ?) order by truncated = 'length' desc, record_id = ? desc limit 1",
         [doc.get("warc_record_id"), doc.get("sha256"), doc.get("warc_record_id")]).fetchone()
-    if row is None:
+    if row is None or row[1] == "disconnect":
         return None
     return {"url": row[0], "truncated": row[1], "length": row[2], "record_id": row[3]}
 
@@ -178,6 +179,15 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
+def _ends_early(data: bytes) -> str | None:
+    """What a file lacks at its end when it was cut short: a PDF's %%EOF, a zip's central directory."""
+    if data[:5] == b"%PDF-" and b"%%EOF" not in data[-4096:]:
+        return "the PDF ends without %%EOF"
+    if data[:4] == b"PK\x03\x04" and b"PK\x05\x06" not in data[-65600:]:
+        return "the zip package ends without its central directory"
+    return None
+
+
 def _is_encrypted_pdf(data: bytes) -> bool:
     # the trailer (or a cross-reference stream) names the security handler: /Encrypt n 0 R
     return data[:5] == b"%PDF-" and b"/Encrypt" in data[-65536:] + data[:65536]
@@ -203,6 +213,9 @@ def failure_reason(exc: BaseException, data: bytes, memory_mb: int, near_memory_
         return f"{ENCRYPTED_PDF}: the document is encrypted and cannot be opened without its password ({detail})"
     if any(type(e).__name__ == "ReaderError" and "no reader for document type" in str(e) for e in chain):
         return f"{NOT_A_REPORT}: {exc}"
+    cut = _ends_early(data)
+    if cut:
+        return f"{TRUNCATED_INPUT}: {cut} ({detail})"
     return detail
 
 

@@ -193,6 +193,10 @@ def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8001, public: boo
         uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
     except KeyboardInterrupt:
         pass
+    except SystemExit as exc:  # uvicorn exits 3 when it cannot start (a port in use): the run failed
+        if exc.code not in (None, 0):
+            print(f"nianbao serve: cannot serve on {host}:{port} (server exit {exc.code})", file=sys.stderr)
+            return 1
     except OSError as exc:
         print(f"nianbao serve: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
         return 1
