@@ -7,7 +7,8 @@ the message a second writer prints. A second writer waits up to `wait` seconds, 
 `DataDirLocked`.
 
 A child process the holder starts for the same run (the crawl `refresh` runs as `scrapy crawl`) does
-not take the lock again: the holder names its lock file in the environment (`NIANBAO_LOCK_HELD`).
+not take the lock again: the holder names its lock and PID in the child's environment
+(`child_env()`, NIANBAO_LOCK_HELD), and only a direct child of that PID trusts it.
 """
 
 from __future__ import annotations
@@ -49,19 +50,20 @@ def holder(root: str | os.PathLike) -> str:
         return ""
 
 
+def child_env(root: str | os.PathLike, env: dict[str, str]) -> dict[str, str]:
+    """env for a child process of this lock's holder: it may write under the holder's lock."""
+    return {**env, HELD_ENV: f"{os.getpid()}:{lock_path(root).resolve()}"}
+
+
 def held_by_parent(root: str | os.PathLike) -> bool:
-    """True when this process runs for a parent that holds root's lock (NIANBAO_LOCK_HELD)."""
-    held = os.environ.get(HELD_ENV)
-    return bool(held) and Path(held).resolve() == lock_path(root).resolve()
+    """True when this process's parent holds root's lock for it (see child_env)."""
+    pid, _, path = os.environ.get(HELD_ENV, "").partition(":")
+    return pid.isdigit() and int(pid) == os.getppid() and Path(path) == lock_path(root).resolve()
 
 
 @contextmanager
 def data_dir_lock(root: str | os.PathLike, command: str, wait: float = 0.0) -> Iterator[Path]:
-    """Hold root's lock for the block; wait up to `wait` seconds for it, else raise DataDirLocked.
-
-    Inside the block NIANBAO_LOCK_HELD names the lock, so child processes of the same run know
-    their parent holds it.
-    """
+    """Hold root's lock for the block; wait up to `wait` seconds for it, else raise DataDirLocked."""
     path = lock_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     if held_by_parent(root):
@@ -85,15 +87,9 @@ def data_dir_lock(root: str | os.PathLike, command: str, wait: float = 0.0) -> I
         handle.truncate()
         handle.write(f"{os.getpid()} {command}\n")
         handle.flush()
-        previous = os.environ.get(HELD_ENV)
-        os.environ[HELD_ENV] = str(path.resolve())
         try:
             yield path
         finally:
-            if previous is None:
-                os.environ.pop(HELD_ENV, None)
-            else:
-                os.environ[HELD_ENV] = previous
             handle.seek(0)
             handle.truncate()
             handle.flush()

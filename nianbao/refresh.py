@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from nianbao.config import PROJECT_ROOT, ensure_layout
-from nianbao.lock import DataDirLocked, data_dir_lock
+from nianbao.lock import DataDirLocked, child_env, data_dir_lock
 
 DEFAULT_REGISTRY = PROJECT_ROOT / "portals.csv"
 
@@ -77,7 +77,8 @@ def crawl(root: Path, portals: Path, only: str | None = None, settings: dict | N
         cmd += ["-a", f"only={only}"]
     for key, value in (settings or {}).items():
         cmd += ["-s", f"{key}={value}"]
-    code = subprocess.call(cmd, cwd=PROJECT_ROOT, env=scrapy_env())
+    # the crawl writes the catalog under this refresh's lock
+    code = subprocess.call(cmd, cwd=PROJECT_ROOT, env=child_env(root, scrapy_env()))
     if code == 0:
         shutil.rmtree(jobdir, ignore_errors=True)
     return code
