@@ -289,3 +289,28 @@ def test_archive_read_back_is_capped(tmp_path):
     url = _archive_gzip_bomb(data)
     with pytest.raises(DecodedSizeError, match="decodes to more than 1048576 bytes"):
         read_archived(data, url, max_decoded=1024 * 1024)
+
+
+def test_reasons_name_the_cause_for_each_hostile_document():
+    from hostile_server import encrypted_pdf
+
+    from archive.stage import DocumentFailure, StageLimits, parse_with_limits
+
+    limits = StageLimits(timeout_s=120, memory_mb=1024)
+    half_pdf = Path(__file__).resolve().parents[1] / "nianbao" / "sample_portals" / "site" / "files"
+    pdf = next(half_pdf.rglob("*.pdf")).read_bytes()
+    for data, cause in ((encrypted_pdf(), "encrypted PDF"), (pdf[: len(pdf) // 2], "truncated input"),
+                        (b"\x00\x01\x02 binary", "not a report")):
+        with pytest.raises(DocumentFailure) as failed:
+            parse_with_limits(data, "hostile", {}, limits)
+        assert str(failed.value).startswith(cause), str(failed.value)[:300]
+
+
+def test_file_names_lose_control_characters_and_are_capped():
+    from crawler.charset import MAX_FILENAME_CHARS, clean_filename, filename_from_disposition
+
+    assert filename_from_disposition(b'attachment; filename="a\x00b.pdf"') == "ab.pdf"
+    assert filename_from_disposition("attachment; filename*=UTF-8''%E5%B9%B4%0D%0Ab%E2%80%AEfdp.exe") == "年bfdp.exe"
+    long = clean_filename("报" * 500 + ".pdf")
+    assert len(long) == MAX_FILENAME_CHARS and long.endswith(".pdf")
+    assert clean_filename("\r\n\x00") is None
