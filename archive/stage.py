@@ -233,7 +233,7 @@ def parse_with_limits(data: bytes, source: str, hints: dict, limits: StageLimits
             status, payload = receiver.recv()
         except EOFError as exc:
             proc.join(5)
-            if proc.exitcode == -9:  # SIGKILL: the kernel's out-of-memory killer, nothing else sends it
+            if proc.exitcode == -9:  # SIGKILL: in practice the kernel's out-of-memory killer
                 raise DocumentFailure("memory limit: parser worker killed by SIGKILL (out of memory)") from exc
             raise DocumentFailure(f"parser worker died (exit code {proc.exitcode})") from exc
     finally:
@@ -324,9 +324,8 @@ def run_stage(data_dir: Path, limit: int | None = None, limits: StageLimits | No
                 cut = truncation(db, doc)
                 if cut is not None:
                     raise DocumentFailure(
-                        f"{TRUNCATED_INPUT}: the crawl cut this body at {cut['length'] or '?'} bytes of WARC "
-                        f"record (WARC-Truncated: {cut['truncated']}, {cut['url']}); not parsed as a complete "
-                        "document")
+                        f"{TRUNCATED_INPUT}: only a prefix of {cut['url']} is archived (WARC-Truncated: "
+                        f"{cut['truncated']}, record {cut['record_id']}); not parsed as a complete document")
                 data = read_archived(data_dir, doc, limits.max_decoded_mb)
                 parsed = parse_with_limits(data, source, _hints(doc), limits)
                 report_id = catalog.record_report(db, doc["id"], parsed, PARSER_VERSION)

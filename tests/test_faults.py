@@ -314,3 +314,22 @@ def test_file_names_lose_control_characters_and_are_capped():
     long = clean_filename("报" * 500 + ".pdf")
     assert len(long) == MAX_FILENAME_CHARS and long.endswith(".pdf")
     assert clean_filename("\r\n\x00") is None
+
+
+def test_a_document_whose_only_capture_is_size_capped_is_not_parsed(tmp_path):
+    from catalog_builders import write_warc
+
+    from archive import stage
+
+    data = tmp_path / "data"
+    body = "某局2023年政府信息公开工作年度报告\n".encode() * 100
+    capture = write_warc(data, [("http://127.0.0.1:9/cut.txt", body, "text/plain")])[0]
+    db = catalog.open_catalog(data / "catalog.db")
+    catalog.record_capture(db, {**capture, "truncated": "length"})
+    catalog.record_document(db, {"portal_id": "p", "url": capture["url"], "kind": "attachment",
+                                 "sha256": capture["sha256"], "warc_record_id": capture["record_id"]})
+    db.close()
+    summary = stage.run_stage(data)
+    assert (summary["parsed"], summary["failed"]) == (0, 1)
+    reason = summary["failures"][0]["reason"]
+    assert reason.startswith("truncated input") and "WARC-Truncated: length" in reason, reason
