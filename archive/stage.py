@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import resource
 import time
 import traceback
@@ -193,6 +194,10 @@ def _is_encrypted_pdf(data: bytes) -> bool:
     return data[:5] == b"%PDF-" and b"/Encrypt" in data[-65536:] + data[:65536]
 
 
+# What a reader's own size caps (zip members, decompressed streams) say when they refuse a bomb.
+_SIZE_CAP_WORDS = re.compile(r"too (?:large|big)|exceed|size (?:limit|cap)|compression ratio|\bbomb\b", re.I)
+
+
 def failure_reason(exc: BaseException, data: bytes, memory_mb: int, near_memory_limit: bool = False) -> str:
     """The parse failure reason for exc: its cause first (see the module docstring), then the detail.
 
@@ -213,6 +218,8 @@ def failure_reason(exc: BaseException, data: bytes, memory_mb: int, near_memory_
         return f"{ENCRYPTED_PDF}: the document is encrypted and cannot be opened without its password ({detail})"
     if any(type(e).__name__ == "ReaderError" and "no reader for document type" in str(e) for e in chain):
         return f"{NOT_A_REPORT}: {exc}"
+    if any(_SIZE_CAP_WORDS.search(str(e)) for e in chain):
+        return f"{DECODED_SIZE_LIMIT}: {exc}"
     cut = _ends_early(data)
     if cut:
         return f"{TRUNCATED_INPUT}: {cut} ({detail})"

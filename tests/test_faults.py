@@ -333,3 +333,19 @@ def test_a_document_whose_only_capture_is_size_capped_is_not_parsed(tmp_path):
     assert (summary["parsed"], summary["failed"]) == (0, 1)
     reason = summary["failures"][0]["reason"]
     assert reason.startswith("truncated input") and "WARC-Truncated: length" in reason, reason
+
+
+def test_a_readers_own_size_cap_is_reported_as_such():
+    from archive.stage import failure_reason
+
+    class ZipReadError(ValueError):
+        pass
+
+    try:
+        try:
+            raise ValueError("member report.xml inflates past 100 MB: compression ratio 1000:1")
+        except ValueError as inner:
+            raise ZipReadError("x.zip: cannot read the archive") from inner
+    except ZipReadError as exc:
+        reason = failure_reason(exc, b"PK\x03\x04...PK\x05\x06", 512)
+    assert reason.startswith("decoded size limit: x.zip"), reason
