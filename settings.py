@@ -50,6 +50,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.conditional.ConditionalRequestMiddleware": 940,
     # Outermost, so a refused private address is neither fetched nor archived (redirects pass here again).
     "crawler.middlewares.PrivateAddressMiddleware": 960,
+    # Scrapy's decompression (capped at DOWNLOAD_MAXSIZE decoded bytes), recording what it refuses.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.decoding.RecordedHttpCompressionMiddleware": 590,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.CatalogPipeline": 300,

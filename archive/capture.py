@@ -472,7 +472,9 @@ class WarcCaptureMiddleware:
         body, truncated = response.body, None
         limit = meta.get("download_maxsize")
         if "download_stopped" in response.flags and limit and len(body) >= limit:
-            body, truncated = body[:limit], "length"
+            # A view, not a slice: copying 200 MB would double the crawl's memory for this response.
+            # The record holds exactly `limit` bytes; the spider gets the response as it arrived.
+            body, truncated = memoryview(body)[:limit], "length"
             logger.warning("%s: body cut at DOWNLOAD_MAXSIZE (%d bytes); archived with WARC-Truncated",
                            request.url, limit)
         elif "partial" in response.flags or "dataloss" in response.flags:
@@ -484,7 +486,6 @@ class WarcCaptureMiddleware:
             return response
         if truncated:
             meta["warc_truncated"] = truncated
-            response = response.replace(body=body)
         meta["warc_record_id"] = archived.record_id
         meta["sha256"] = archived.sha256
         return response

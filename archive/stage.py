@@ -5,12 +5,18 @@ process of its own with a time and a memory limit, and the result is recorded in
 with its cells and findings, or a parse failure with its reason. A document that fails, hangs or
 exhausts its memory is recorded and the run goes on. Once a report is in, the cross-year rule
 `t3.carry_link` is checked against the same agency's previous and next year.
+
+A failure's reason starts with its cause: `memory limit`, `time limit`, `encrypted PDF`, `truncated
+input` (the crawl cut the body at its size cap: never parsed as if complete), `decoded size limit`
+(the archived payload inflates past the cap: read back streamed, never inflated whole, so a gzip bomb
+costs this process no more than the cap), `not a report` (bytes no reader recognises), then the detail.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import resource
 import time
 import traceback
@@ -22,7 +28,17 @@ import catalog
 
 DEFAULT_TIMEOUT_S = 180.0
 DEFAULT_MEMORY_MB = 3072
+DEFAULT_MAX_DECODED_MB = 200
 CARRY_LINK_RULE = "t3.carry_link"
+# The causes a failure reason starts with.
+MEMORY_LIMIT = "memory limit"
+TIME_LIMIT = "time limit"
+ENCRYPTED_PDF = "encrypted PDF"
+TRUNCATED_INPUT = "truncated input"
+DECODED_SIZE_LIMIT = "decoded size limit"
+NOT_A_REPORT = "not a report"
+# How close to its address-space limit a worker must have come for a failure to count as a memory overrun.
+_MEMORY_MARGIN = 0.9
 
 
 @dataclass
@@ -31,13 +47,16 @@ class StageLimits:
 
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
+    max_decoded_mb: int = DEFAULT_MAX_DECODED_MB
 
     @classmethod
     def from_env(cls) -> StageLimits:
-        """Limits from NIANBAO_PARSE_TIMEOUT (seconds) and NIANBAO_PARSE_MEMORY_MB, else the defaults."""
+        """Limits from NIANBAO_PARSE_TIMEOUT (seconds), NIANBAO_PARSE_MEMORY_MB and
+        NIANBAO_PARSE_MAX_DECODED_MB (what an archived payload may decode to), else the defaults."""
         return cls(
             timeout_s=float(os.environ.get("NIANBAO_PARSE_TIMEOUT") or DEFAULT_TIMEOUT_S),
             memory_mb=int(os.environ.get("NIANBAO_PARSE_MEMORY_MB") or DEFAULT_MEMORY_MB),
+            max_decoded_mb=int(os.environ.get("NIANBAO_PARSE_MAX_DECODED_MB") or DEFAULT_MAX_DECODED_MB),
         )
 
 
@@ -48,15 +67,38 @@ class DocumentFailure(Exception):
 # --------------------------------------------------------------------------- reading archived bytes
 
 
-def read_archived(data_dir: Path, doc: dict) -> bytes:
-    """The archived payload of a documents_to_parse() row, read back through archive.reader."""
-    from archive.reader import read_document
+def truncation(db: Any, doc: dict) -> dict | None:
+    """The truncated capture a documents row stands for, or None when a complete copy is archived.
+
+    A body the crawl cut at its size cap (WARC-Truncated) is a prefix: parsing it as the document would
+    record a wrong report, and two different files with the same prefix would pass for one.
+    """
+    # `disconnect`: the body ended with the connection, without a Content-Length; usually whole, so parsed
+    complete = db.execute(
+        "select 1 from captures where sha256 = ? and truncated is null "
+        "and warc_type in ('response', 'resource', 'conversion') limit 1", [doc.get("sha256")]).fetchone()
+    if complete:
+        return None
+    row = db.execute(
+        "select url, truncated, length, record_id from captures where truncated is not null and "
+        "(record_id = ? or sha256 = ?) order by truncated = 'length' desc, record_id = ? desc limit 1",
+        [doc.get("warc_record_id"), doc.get("sha256"), doc.get("warc_record_id")]).fetchone()
+    if row is None or row[1] == "disconnect":
+        return None
+    return {"url": row[0], "truncated": row[1], "length": row[2], "record_id": row[3]}
+
+
+def read_archived(data_dir: Path, doc: dict, max_decoded_mb: int = DEFAULT_MAX_DECODED_MB) -> bytes:
+    """The archived payload of a documents_to_parse() row, read back through archive.reader (capped)."""
+    from archive.reader import DecodedSizeError, read_document
 
     try:
         return read_document(
             data_dir, url=doc.get("capture_url") or doc.get("url"), sha256=doc.get("sha256"),
-            date=doc.get("capture_timestamp"),
+            date=doc.get("capture_timestamp"), max_decoded=max_decoded_mb * 1024 * 1024,
         )
+    except DecodedSizeError as exc:
+        raise DocumentFailure(f"{DECODED_SIZE_LIMIT}: {doc.get('url')}: {exc}") from exc
     except Exception as exc:
         raise DocumentFailure(f"cannot read archived bytes of {doc.get('url')}: {exc}") from exc
 
@@ -87,6 +129,7 @@ def _parse_worker(conn: Any, data: bytes, source: str, hints: dict, memory_mb: i
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ValueError, OSError):
         pass  # a limit the platform refuses is no reason not to parse
+    base, peak_before = _address_space(), _peak_address_space()
     try:
         from nianbao.parse import parse_bytes
 
@@ -100,14 +143,87 @@ def _parse_worker(conn: Any, data: bytes, source: str, hints: dict, memory_mb: i
     except (ValueError, OSError):
         pass
     if isinstance(outcome[1], Exception):
-        exc = outcome[1]
-        tail = traceback.format_exception(exc, limit=-3)[-3:]
-        where = " | ".join(line.strip().replace("\n", " ") for line in tail)
-        outcome = ("error", f"{type(exc).__name__}: {exc} [{where}]")
+        near = _came_near(base, peak_before, memory_mb)
+        outcome = ("error", failure_reason(outcome[1], data, memory_mb, near))
     try:
         conn.send(outcome)
     finally:
         conn.close()
+
+
+def _peak_address_space() -> int:
+    """This process's peak virtual address space in bytes (VmPeak; 0 where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmPeak:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _came_near(base: int, peak_before: int, memory_mb: int) -> bool:
+    """True when parsing took this process's address space to most of its limit (base + memory_mb).
+
+    A forked worker inherits its parent's peak, so only a peak that grew while parsing counts.
+    """
+    peak = _peak_address_space()
+    return bool(base) and peak > peak_before and peak >= base + memory_mb * 1024 * 1024 * _MEMORY_MARGIN
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def _ends_early(data: bytes) -> str | None:
+    """What a file lacks at its end when it was cut short: a PDF's %%EOF, a zip's central directory."""
+    if data[:5] == b"%PDF-" and b"%%EOF" not in data[-4096:]:
+        return "the PDF ends without %%EOF"
+    if data[:4] == b"PK\x03\x04" and b"PK\x05\x06" not in data[-65600:]:
+        return "the zip package ends without its central directory"
+    return None
+
+
+def _is_encrypted_pdf(data: bytes) -> bool:
+    # the trailer (or a cross-reference stream) names the security handler: /Encrypt n 0 R
+    return data[:5] == b"%PDF-" and b"/Encrypt" in data[-65536:] + data[:65536]
+
+
+# What a reader's own size caps (zip members, decompressed streams) say when they refuse a bomb.
+_SIZE_CAP_WORDS = re.compile(r"too (?:large|big)|exceed|size (?:limit|cap)|compression ratio|\bbomb\b", re.I)
+
+
+def failure_reason(exc: BaseException, data: bytes, memory_mb: int, near_memory_limit: bool = False) -> str:
+    """The parse failure reason for exc: its cause first (see the module docstring), then the detail.
+
+    A reader that runs out of memory inside a C library (lxml, pdfminer's decoders) often reports a
+    malformed document instead of a MemoryError; a worker that came near its limit is a memory overrun.
+    """
+    chain = _causes(exc)
+    tail = traceback.format_exception(exc, limit=-3)[-3:]
+    where = " | ".join(line.strip().replace("\n", " ") for line in tail)
+    detail = f"{type(exc).__name__}: {exc} [{where}]"
+    names = " ".join(type(e).__name__ for e in chain)
+    if any(isinstance(e, MemoryError) for e in chain) or near_memory_limit:
+        return f"memory limit of {memory_mb} MB exceeded ({detail})"
+    if any(isinstance(e, TimeoutError) for e in chain):
+        return f"{TIME_LIMIT}: {exc}"
+    if "Password" in names or "Encrypt" in names or (
+            _is_encrypted_pdf(data) and any("pdf" in type(e).__module__.lower() or "PDF" in str(e) for e in chain)):
+        return f"{ENCRYPTED_PDF}: the document is encrypted and cannot be opened without its password ({detail})"
+    if any(type(e).__name__ == "ReaderError" and "no reader for document type" in str(e) for e in chain):
+        return f"{NOT_A_REPORT}: {exc}"
+    if any(_SIZE_CAP_WORDS.search(str(e)) for e in chain):
+        return f"{DECODED_SIZE_LIMIT}: {exc}"
+    cut = _ends_early(data)
+    if cut:
+        return f"{TRUNCATED_INPUT}: {cut} ({detail})"
+    return detail
 
 
 def parse_with_limits(data: bytes, source: str, hints: dict, limits: StageLimits) -> Any:
@@ -119,11 +235,13 @@ def parse_with_limits(data: bytes, source: str, hints: dict, limits: StageLimits
     sender.close()
     try:
         if not receiver.poll(limits.timeout_s):
-            raise DocumentFailure(f"timed out after {limits.timeout_s:g} s")
+            raise DocumentFailure(f"{TIME_LIMIT}: timed out after {limits.timeout_s:g} s")
         try:
             status, payload = receiver.recv()
         except EOFError as exc:
             proc.join(5)
+            if proc.exitcode == -9:  # SIGKILL: in practice the kernel's out-of-memory killer
+                raise DocumentFailure("memory limit: parser worker killed by SIGKILL (out of memory)") from exc
             raise DocumentFailure(f"parser worker died (exit code {proc.exitcode})") from exc
     finally:
         if proc.is_alive():
@@ -210,7 +328,12 @@ def run_stage(data_dir: Path, limit: int | None = None, limits: StageLimits | No
             doc["portal_agency"] = portal_agency.get(doc.get("portal_id"))
             source = doc.get("url") or doc.get("capture_url") or f"sha256:{doc['sha256']}"
             try:
-                data = read_archived(data_dir, doc)
+                cut = truncation(db, doc)
+                if cut is not None:
+                    raise DocumentFailure(
+                        f"{TRUNCATED_INPUT}: only a prefix of {cut['url']} is archived (WARC-Truncated: "
+                        f"{cut['truncated']}, record {cut['record_id']}); not parsed as a complete document")
+                data = read_archived(data_dir, doc, limits.max_decoded_mb)
                 parsed = parse_with_limits(data, source, _hints(doc), limits)
                 report_id = catalog.record_report(db, doc["id"], parsed, PARSER_VERSION)
             except Exception as exc:  # one bad document never stops the stage

@@ -82,15 +82,47 @@ def request_record(
     )
 
 
+class _ViewReader(io.RawIOBase):
+    """A seekable reader over a memoryview: a cut body is archived without copying it."""
+
+    def __init__(self, view: memoryview) -> None:
+        self.view, self.pos = view.cast("B"), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001 - any writable buffer
+        n = max(0, min(len(buffer), len(self.view) - self.pos))
+        buffer[:n] = self.view[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: len(self.view)}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+
+def _payload_stream(body: bytes | memoryview) -> io.RawIOBase | io.BytesIO:
+    # BytesIO shares a bytes object's buffer but would copy a memoryview
+    return _ViewReader(body) if isinstance(body, memoryview) else io.BytesIO(body)
+
+
 def response_record(
-    url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes, date: str,
+    url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes | memoryview, date: str,
     record_id: str, http_version: str = "HTTP/1.1", extra: dict[str, str] | None = None,
 ) -> ArcWarcRecord:
     """A `response` record: status line, headers and body bytes as received."""
     http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol=http_version)
     warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, **(extra or {})}
     return _builder.create_warc_record(
-        url, "response", payload=io.BytesIO(body), length=len(body), http_headers=http_headers,
+        url, "response", payload=_payload_stream(body), length=len(body), http_headers=http_headers,
         warc_headers_dict=warc_headers,
     )
 

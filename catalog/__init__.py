@@ -14,6 +14,7 @@ from catalog.records import (
     documents_to_parse,
     latest_complete_capture,
     load_portals,
+    mark_interrupted_crawls,
     record_capture,
     record_captures,
     record_crawl_end,
@@ -49,6 +50,6 @@ __all__ = [
     "_split_key", "_split_label", "_update_current", "documents_to_parse", "latest_complete_capture",
     "load_portals", "migrate", "now_iso", "open_catalog", "record_capture", "record_captures",
     "record_crawl_end", "record_crawl_start", "record_document", "record_fetch_failure", "record_portal_diagnosis", "record_parse_failure", "record_report",
-    "refresh_cell_labels", "replace_findings", "report_cells", "schema_version", "search_condition",
+    "mark_interrupted_crawls", "refresh_cell_labels", "replace_findings", "report_cells", "schema_version", "search_condition",
     "search_reports", "search_sql", "text_grams",
 ]

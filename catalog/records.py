@@ -64,6 +64,18 @@ def record_crawl_end(db: sqlite_utils.Database, crawl_id: int, stats: dict, stat
         })
 
 
+def mark_interrupted_crawls(db: sqlite_utils.Database, status: str = "killed") -> list[int]:
+    """Close every crawl still `running` (its process died without ending it) with `status`; their ids.
+
+    Only call this while holding the data directory's lock: then no live crawl can be running.
+    """
+    with db.atomic():
+        ids = [row[0] for row in db.execute("select id from crawls where status = 'running' order by id")]
+        for crawl_id in ids:
+            db["crawls"].update(crawl_id, {"ended_at": now_iso(), "status": status})
+    return ids
+
+
 FETCH_FAILURE_KEYS = ("crawl_id", "portal_id", "url", "referer", "kind", "reason", "detail")
 
 

@@ -66,6 +66,27 @@ def _decode_name(raw: bytes, charset: str | None = None) -> str:
     return raw.decode("latin-1")
 
 
+# Longest file name kept (characters); the raw header stays in the WARC record.
+MAX_FILENAME_CHARS = 200
+# C0 and C1 controls (NUL, CR, LF, TAB …), DEL, and the bidirectional overrides that disguise extensions.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_filename(name: str | None, limit: int = MAX_FILENAME_CHARS) -> str | None:
+    """A file name fit to store and show: control characters removed, whitespace trimmed, and at most
+    `limit` characters (the extension kept when the name is cut). None when nothing is left."""
+    if not name:
+        return None
+    name = _CONTROL.sub("", name).strip()
+    if len(name) > limit:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 10 and stem:
+            name = stem[: limit - len(ext) - 1].rstrip() + "." + ext
+        else:
+            name = name[:limit].rstrip()
+    return name or None
+
+
 _EXT_PARAM = re.compile(rb"filename\*\s*=\s*([\w!#$%&+^`{}~-]+)'[^']*'([^;\s]+)", re.I)
 _PLAIN_PARAM = re.compile(rb"filename\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^;]+)", re.I)
 
@@ -74,8 +95,14 @@ def filename_from_disposition(header: bytes | str | None) -> str | None:
     """The file name a Content-Disposition header carries.
 
     Handles RFC 5987 ``filename*=UTF-8''%E5%B9%B4…`` (any charset, gbk included), raw UTF-8 or
-    GBK bytes in ``filename="…"``, and percent-encoded plain file names.
+    GBK bytes in ``filename="…"``, and percent-encoded plain file names. The name comes back cleaned
+    (`clean_filename`): a server can put NUL, CR or LF in it, raw or percent-encoded.
     """
+    return clean_filename(_raw_filename(header))
+
+
+def _raw_filename(header: bytes | str | None) -> str | None:
+    """The file name exactly as the header carries it, decoded."""
     if not header:
         return None
     raw = header.encode("latin-1", "replace") if isinstance(header, str) else bytes(header)

@@ -23,7 +23,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
-from archive.reader import ArchiveLookupError, read_record_at
+from archive.reader import MAX_DECODED_BYTES, ArchiveLookupError, read_record_at
 from catalog import latest_complete_capture, open_catalog
 
 logger = logging.getLogger(__name__)
@@ -143,20 +143,23 @@ def unconditional(request: Request) -> Request:
     return copy
 
 
-def archived_response(response: Response, data_dir: str | Path) -> Response:
+def archived_response(response: Response, data_dir: str | Path,
+                      max_decoded: int = MAX_DECODED_BYTES) -> Response:
     """The response a `304 Not Modified` stands for: the earlier capture, read back from the archive.
 
     Its status, headers (content and transfer codings dropped, the body being decoded) and body
     are those of the capture whose validators were sent; `request` and `meta` stay the 304's, and
     the flag `not_modified` marks it. Raises ArchiveLookupError naming the URL and the record when
-    that capture cannot be read back whole.
+    that capture cannot be read back whole, or when its payload decodes to more than max_decoded
+    bytes (a gzip bomb archived as sent is never inflated past the cap; the document is then fetched
+    again and meets the download's own decoded-size cap).
     """
     previous = response.meta.get(PREVIOUS_CAPTURE_META)
     if not previous:
         raise ArchiveLookupError(f"{response.url}: 304 Not Modified to a request that sent no validators")
     where = f"{response.url}: record {previous['record_id']} ({previous['warc_file']}@{previous['offset']})"
     try:
-        record = read_record_at(data_dir, previous["warc_file"], previous["offset"])
+        record = read_record_at(data_dir, previous["warc_file"], previous["offset"], max_decoded=max_decoded)
     except Exception as exc:  # a missing file, a broken record: either way the copy is not there
         raise ArchiveLookupError(f"{where}: {exc}") from exc
     if record.truncated:

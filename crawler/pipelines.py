@@ -41,6 +41,8 @@ class CatalogPipeline:
     def process_item(self, item: DocumentItem, spider=None) -> DocumentItem:
         from catalog import record_document
 
+        if self._truncated(item):
+            return item
         try:
             record_document(self.db, dict(item))
             self.crawler.stats.inc_value(f"catalog/documents/{item.get('kind')}")
@@ -48,3 +50,33 @@ class CatalogPipeline:
             self.crawler.stats.inc_value("catalog/errors")
             logger.error("%s: cannot record document in the catalog: %s", item.get("url"), exc)
         return item
+
+    def _truncated(self, item: DocumentItem) -> bool:
+        """A document whose body the size cap cut: a fetch failure (`size_cap`), never a document.
+
+        Its prefix is no document: parsed, it would give a wrong report, and two different files
+        with the same first DOWNLOAD_MAXSIZE bytes would pass for one. (A body that ended with the
+        connection, without a Content-Length, is WARC-Truncated `disconnect` but usually whole: it
+        stays a document, and the parser stage names a failure to read it as truncated input.)
+        """
+        record_id = item.get("warc_record_id")
+        row = self.db.execute("select truncated, length, crawl_id from captures where record_id = ?",
+                              [record_id]).fetchone() if record_id and self.db is not None else None
+        if not row or row[0] != "length":
+            return False
+        from catalog import record_fetch_failure
+
+        portal_id = item.get("portal_id")
+        self.crawler.stats.inc_value("catalog/truncated_documents")
+        if portal_id:
+            self.crawler.stats.inc_value(f"portal/{portal_id}/errors")
+        detail = (f"the body was cut at the size cap DOWNLOAD_MAXSIZE (WARC-Truncated: length, record "
+                  f"{record_id} of {row[1]} bytes); not kept as a document")
+        try:
+            record_fetch_failure(self.db, {"crawl_id": row[2], "portal_id": portal_id, "url": item.get("url"),
+                                           "referer": item.get("referer"), "kind": item.get("kind"),
+                                           "reason": "size_cap", "detail": detail})
+        except Exception as exc:
+            logger.error("%s: cannot record the fetch failure in the catalog: %s", item.get("url"), exc)
+        logger.warning("%s: %s (portal %s)", item.get("url"), detail, portal_id)
+        return True

@@ -26,7 +26,17 @@ def cmd_parse(args: argparse.Namespace) -> int:
         root = data_dir(args.data)
         if not (root / "catalog.db").is_file():
             raise UsageError(f"{root}: no catalog.db (crawl first: scrapy crawl portals -s DATA_DIR={root})")
-        summary = run_stage(root, limit=args.limit)
+        from nianbao.lock import DataDirLocked, data_dir_lock
+
+        try:
+            with data_dir_lock(root, "nianbao parse --data", wait=args.wait):
+                summary = run_stage(root, limit=args.limit)
+        except DataDirLocked as exc:
+            print(f"nianbao parse: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        except Exception as exc:  # the catalog could not be read or written: the run failed
+            print(f"nianbao parse: {root / 'catalog.db'}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
         # A document that fails is recorded in parse_failures with its reason; the stage itself succeeded.
         print(json.dumps(summary, ensure_ascii=False) if args.json else _format_summary(summary))
         return EXIT_OK
@@ -65,13 +75,13 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         if not sep or not key:
             raise UsageError(f"--set takes KEY=VALUE, not {pair!r}")
         settings[key] = value
-    return refresh(data_dir(args.data), portals=args.portals, only=args.only, settings=settings)
+    return refresh(data_dir(args.data), portals=args.portals, only=args.only, settings=settings, wait=args.wait)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from nianbao.serve import serve
 
-    return serve(data_dir(args.data), host=args.host, port=args.port)
+    return serve(data_dir(args.data), host=args.host, port=args.port, public=args.public)
 
 
 def cmd_sample_portals(args: argparse.Namespace) -> int:
@@ -105,6 +115,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return serve_replay(data_dir(args.data), host=args.host, port=args.port)
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"seconds must not be negative: {value!r}")
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nianbao", description=__doc__)
     parser.add_argument("--version", action="version", version=f"nianbao {__version__}")
@@ -115,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
     p.add_argument("--data", help="the parser stage over DATA_DIR's catalog")
     p.add_argument("--limit", type=int, default=None, help="parse at most N documents (stage)")
+    p.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="wait this long for another writer of DATA_DIR to finish (default: exit 1 at once)")
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("refresh", help="crawl incrementally, parse what is new, summarise (for cron)")
@@ -122,12 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, help="comma-separated portal ids")
     p.add_argument("--data", default=None)
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="a Scrapy setting for the crawl")
+    p.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="wait this long for another writer of DATA_DIR to finish (default: exit 1 at once)")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("serve", help="Datasette over the catalog")
     p.add_argument("--data", default=None)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--public", action="store_true",
+                   help="for sharing: table views and canned queries only, no arbitrary SQL")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("sample-portals", help="serve the bundled sample portals on 127.0.0.1")

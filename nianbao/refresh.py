@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -10,38 +9,49 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from nianbao.config import PROJECT_ROOT, ensure_layout
+from nianbao.lock import DataDirLocked, child_env, data_dir_lock
 
 DEFAULT_REGISTRY = PROJECT_ROOT / "portals.csv"
 
 
-class RefreshLocked(Exception):
-    """Another refresh holds the data directory's lock."""
+class RegistryInputError(Exception):
+    """The registry file cannot be used at all; the message is one line naming the file (and line)."""
 
 
-@contextmanager
-def refresh_lock(root: Path) -> Iterator[Path]:
-    """Hold DATA_DIR/refresh.lock for the duration; raise RefreshLocked if another run holds it."""
-    path = root / "refresh.lock"
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise RefreshLocked(f"{path} is held by another refresh (pid {holder})") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield path
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def check_registry(path: Path, only: str | None = None) -> list[str]:
+    """Validate the registry before anything is crawled; return its bad-row messages (file:line: why).
+
+    Raises RegistryInputError when the file cannot be read, is not UTF-8 (naming the line), lacks a
+    required column, or has no usable portal row (header only, every row bad, or `only` naming none).
+    """
+    from crawler.registry import RegistryFileError, load_registry
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RegistryInputError(f"{path}: cannot read the registry: {exc.strerror or exc}") from exc
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise RegistryInputError(f"{path}:{line}: not UTF-8 (byte {raw[exc.start]:#04x} at offset "
+                                 f"{exc.start})") from exc
+    try:
+        registry = load_registry(path)
+    except RegistryFileError as exc:
+        raise RegistryInputError(str(exc).splitlines()[0]) from exc
+    problems = [str(error) for error in registry.errors]
+    if not registry.portals:
+        why = "every portal row is bad" if registry.errors else "no portal rows (header only)"
+        raise RegistryInputError(f"{path}: {why}; nothing to crawl")
+    if only:
+        selected, unknown = registry.select(only)
+        if not selected:
+            raise RegistryInputError(f"{path}: --only {only}: no such portal id(s) {', '.join(unknown)}")
+    return problems
 
 
 def scrapy_env() -> dict[str, str]:
@@ -67,7 +77,8 @@ def crawl(root: Path, portals: Path, only: str | None = None, settings: dict | N
         cmd += ["-a", f"only={only}"]
     for key, value in (settings or {}).items():
         cmd += ["-s", f"{key}={value}"]
-    code = subprocess.call(cmd, cwd=PROJECT_ROOT, env=scrapy_env())
+    # the crawl writes the catalog under this refresh's lock
+    code = subprocess.call(cmd, cwd=PROJECT_ROOT, env=child_env(root, scrapy_env()))
     if code == 0:
         shutil.rmtree(jobdir, ignore_errors=True)
     return code
@@ -107,16 +118,39 @@ def summarise(root: Path, since: str) -> dict:
     }
 
 
+def mark_killed_crawls(root: Path) -> list[int]:
+    """Crawls still `running` although no refresh holds the lock: their process died; mark them `killed`."""
+    from catalog import mark_interrupted_crawls, open_catalog
+
+    if not (root / "catalog.db").exists():
+        return []
+    db = open_catalog(root / "catalog.db")
+    try:
+        return mark_interrupted_crawls(db, "killed")
+    finally:
+        db.close()
+
+
 def refresh(root: Path, portals: str | None = None, only: str | None = None,
-            settings: dict | None = None) -> int:
-    """Crawl + parse + summary under a lock. Returns the process exit code."""
+            settings: dict | None = None, wait: float = 0.0) -> int:
+    """Crawl + parse + summary under the data directory's lock. Returns the process exit code."""
     registry = Path(portals) if portals else DEFAULT_REGISTRY
     if not registry.is_file():
         print(f"nianbao refresh: {registry}: no such registry file", file=sys.stderr)
         return 2
+    try:
+        for problem in check_registry(registry, only):
+            print(f"nianbao refresh: bad registry row, skipped: {problem}", file=sys.stderr)
+    except RegistryInputError as exc:
+        print(f"nianbao refresh: {exc}", file=sys.stderr)
+        return 2
     ensure_layout(root)
     try:
-        with refresh_lock(root):
+        with data_dir_lock(root, "nianbao refresh", wait=wait):
+            killed = mark_killed_crawls(root)
+            if killed:
+                print(f"nianbao refresh: crawl(s) {', '.join(map(str, killed))} were left running by a "
+                      "process that died; marked killed", file=sys.stderr)
             since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
             crawl_code = crawl(root, registry, only, settings)
             if crawl_code != 0:
@@ -125,8 +159,10 @@ def refresh(root: Path, portals: str | None = None, only: str | None = None,
 
             stage = run_stage(root)
             summary = {"crawl_exit": crawl_code, **summarise(root, since), "parse": stage}
+            if killed:
+                summary["crawls_marked_killed"] = killed
             print(json.dumps(summary, ensure_ascii=False, indent=2))
             return 0 if crawl_code == 0 else 1
-    except RefreshLocked as exc:
+    except DataDirLocked as exc:
         print(f"nianbao refresh: {exc}", file=sys.stderr)
         return 1

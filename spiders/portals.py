@@ -31,7 +31,13 @@ from crawler import classify
 from crawler.adapters import Entry, PageRequest, select_adapter
 from crawler.adapters.base import absolute, clean_text, iso_date, link_title
 from crawler.adapters.jsrendered import LOAD_MORE_TEXTS
-from crawler.charset import as_html, filename_from_disposition, looks_like_html, repair_encoding
+from crawler.charset import (
+    as_html,
+    clean_filename,
+    filename_from_disposition,
+    looks_like_html,
+    repair_encoding,
+)
 from crawler.conditional import CONDITIONAL_META, archived_response, unconditional
 from crawler.items import DocumentItem
 from crawler.journal import JOURNAL_FILE, CrawlJournal, journal_key, replay, serialise
@@ -404,7 +410,7 @@ class PortalsSpider(scrapy.Spider):
         self._count(portal.id, "pages")
         filename = filename_from_disposition(response.headers.get("Content-Disposition"))
         if not filename:
-            filename = unquote(posixpath.basename(urlsplit(response.url).path)) or None
+            filename = clean_filename(unquote(posixpath.basename(urlsplit(response.url).path)))
         year = meta.get("year")
         if year is None:
             year = classify.statistical_year(filename or "") or classify.statistical_year(meta.get("link_text") or "")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from nianbao.config import PROJECT_ROOT
-from nianbao.refresh import refresh_lock
+from nianbao.lock import data_dir_lock
 
 NIANBAO = [sys.executable, "-m", "nianbao.cli"]
 
@@ -48,11 +48,11 @@ def test_refresh_refuses_to_overlap(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     registry = tmp_path / "portals.csv"
-    registry.write_text("id,agency,url\nx,某局,http://127.0.0.1:9/\n", encoding="utf-8")
-    with refresh_lock(data):
+    registry.write_text("id,agency,url,allow_private\nx,某局,http://127.0.0.1:9/,true\n", encoding="utf-8")
+    with data_dir_lock(data, "test"):
         result = run(["refresh", "--portals", str(registry), "--data", str(data)], tmp_path)
     assert result.returncode == 1
-    assert "refresh.lock" in result.stderr and str(os.getpid()) in result.stderr
+    assert "catalog.lock" in result.stderr and str(os.getpid()) in result.stderr
 
 
 def test_project_root_holds_scrapy_cfg() -> None:

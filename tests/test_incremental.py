@@ -184,7 +184,7 @@ def test_an_unreadable_archived_capture_is_a_clear_error(refreshes) -> None:
 
 def _copy_of_archive(refreshes, tmp_path: Path) -> tuple[Path, sqlite3.Connection]:
     data = tmp_path / "data"
-    shutil.copytree(refreshes["data"], data, ignore=shutil.ignore_patterns("refresh.lock", "jobs"))
+    shutil.copytree(refreshes["data"], data, ignore=shutil.ignore_patterns("catalog.lock", "jobs"))
     db = sqlite3.connect(data / "catalog.db")
     db.row_factory = sqlite3.Row
     return data, db
