@@ -33,6 +33,7 @@ from crawler.adapters.base import absolute, clean_text, iso_date, link_title
 from crawler.adapters.jsrendered import LOAD_MORE_TEXTS
 from crawler.charset import as_html, filename_from_disposition, looks_like_html, repair_encoding
 from crawler.conditional import CONDITIONAL_META, archived_response, unconditional
+from crawler.fetch_failures import note_failure
 from crawler.items import DocumentItem
 from crawler.journal import JOURNAL_FILE, CrawlJournal, journal_key, replay, serialise
 from crawler.registry import Portal, Registry, load_registry
@@ -524,6 +525,7 @@ class PortalsSpider(scrapy.Spider):
         """A request that failed for good (after retries): count it for its portal, keep going."""
         request = failure.request
         portal_id = request.meta.get("portal_id")
+        note_failure(self.crawler, failure)  # a fetch_failures row with its reason
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # robots.txt, blocked portal, private address: counted where decided
         self._count(portal_id, "errors")
