@@ -230,5 +230,6 @@ class AddressPolicy:
 
     @staticmethod
     def _hint(portal_id: str | None) -> str:
-        owner = f"portal {portal_id}" if portal_id else "a request of no portal"
-        return f"; refused for {owner} (allow_private=true allows only the row's own host)"
+        if portal_id is None:
+            return "; no registry row with allow_private=true names this host"
+        return f"; refused for portal {portal_id} (allow_private=true allows only the row's own host)"

@@ -14,7 +14,16 @@ import logging
 from urllib.parse import urlsplit
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+    StopDownload,
+)
 from scrapy.http import Request
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer, error
@@ -26,6 +35,7 @@ from crawler.addresses import normalise_host
 from crawler.deadlines import SLOW_BODY_META
 from crawler.middlewares import PrivateAddressRefused
 from crawler.pipelines import catalog_path
+from crawler.retry import TIMEOUT_EXCEPTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +56,14 @@ SUMMARY_URLS = 50
 def _tls(reasons: list[Failure]) -> bool:
     return any("SSL" in type(r.value).__module__ + type(r.value).__name__ or "tls" in repr(r.value).lower()
                for r in reasons)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and the exceptions it was raised from (Scrapy wraps Twisted's), nearest first."""
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 5:
+        chain.append(chain[-1].__cause__)
+    return chain
 
 
 def classify(failure: Failure, request: Request, max_redirects: int = 20) -> tuple[str, str] | None:
@@ -74,21 +92,26 @@ def classify(failure: Failure, request: Request, max_redirects: int = 20) -> tup
         if "decod" in message.lower():
             return "decode_error", message
         return "other", message
-    if isinstance(value, error.DNSLookupError):
+    chain = _causes(value)
+    if any(isinstance(e, (CannotResolveHostError, error.DNSLookupError)) for e in chain):
         host = urlsplit(request.url).hostname or ""
         refused = resolver.REFUSED.get(host) or resolver.REFUSED.get(normalise_host(host))
         return ("address_refused", refused) if refused else ("dns", message)
-    if isinstance(value, (defer.TimeoutError, error.TimeoutError, error.TCPTimedOutError)):
+    if any(isinstance(e, (DownloadTimeoutError, *TIMEOUT_EXCEPTIONS)) for e in chain):
         return "timeout", message
-    if isinstance(value, defer.CancelledError) and ("larger than" in message or "maxsize" in message):
-        return "size_cap", message
-    if isinstance(value, (ResponseFailed, ResponseNeverReceived)):
-        reasons = getattr(value, "reasons", [])
-        detail = "; ".join(str(r.value) or type(r.value).__name__ for r in reasons) or message
-        return ("tls" if _tls(reasons) else "connection"), detail
-    if isinstance(value, (error.ConnectError, error.ConnectionLost, error.ConnectionDone)):
+    if any(isinstance(e, (DownloadCancelledError, defer.CancelledError)) for e in chain):
+        return ("size_cap" if "larger than" in message or "maxsize" in message else "other"), message
+    if isinstance(value, ResponseDataLossError):
+        return "truncated", message
+    for e in chain:
+        if isinstance(e, (ResponseFailed, ResponseNeverReceived)):
+            reasons = getattr(e, "reasons", [])
+            detail = "; ".join(str(r.value) or type(r.value).__name__ for r in reasons) or message
+            return ("tls" if _tls(reasons) else "connection"), detail
+    if any(isinstance(e, (DownloadConnectionRefusedError, DownloadFailedError, error.ConnectError,
+                          error.ConnectionLost, error.ConnectionDone)) for e in chain):
         return "connection", message
-    if "SSL" in type(value).__module__ + type(value).__name__:
+    if any("SSL" in type(e).__module__ + type(e).__name__ for e in chain):
         return "tls", message
     if type(value).__module__.startswith("playwright"):
         for marker, reason in _BROWSER_ERRORS:

@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import DownloadTimeoutError
 from scrapy.http import Request, Response
 from twisted.internet import defer, error
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_CODES = (429, 503)
-TIMEOUT_EXCEPTIONS = (defer.TimeoutError, error.TimeoutError, error.TCPTimedOutError)
+TIMEOUT_EXCEPTIONS = (DownloadTimeoutError, defer.TimeoutError, error.TimeoutError, error.TCPTimedOutError)
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
