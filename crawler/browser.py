@@ -112,6 +112,8 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         if cached is not None and time.monotonic() - cached[0] < _VERDICT_TTL:
             return cached[1]
         policy = policy_of(self._crawler)
+        if policy is None:
+            return None
         try:
             await asyncio.to_thread(policy.check, host, portal_id, parts.port)
             verdict = None

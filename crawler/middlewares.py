@@ -123,6 +123,8 @@ class PrivateAddressMiddleware:
         host = parts.hostname or ""
         portal_id = request.meta.get("portal_id")
         policy = policy_of(self.crawler)
+        if policy is None:
+            return None
         try:
             if policy.check_literal(host, portal_id) is not None:
                 return None
@@ -143,9 +145,10 @@ class PrivateAddressMiddleware:
 
     def process_response(self, request: Request, response: Response):
         address = response.ip_address
-        if address is not None:
+        policy = policy_of(self.crawler)
+        if address is not None and policy is not None:
             try:
-                policy_of(self.crawler).check_addresses(urlsplit(request.url).hostname or "", [address],
+                policy.check_addresses(urlsplit(request.url).hostname or "", [address],
                                                         request.meta.get("portal_id"))
             except AddressRefused as exc:
                 self._refuse(request, str(exc))

@@ -28,10 +28,16 @@ REFUSED: dict[str, str] = {}
 _REFUSED_LIMIT = 10_000
 
 
-def policy_of(crawler) -> AddressPolicy:
-    """The crawl's address policy, built from its spider's registry rows (empty before they load)."""
+def policy_of(crawler) -> AddressPolicy | None:
+    """The crawl's address policy, built from its spider's registry rows (empty before they load).
+
+    None for a spider that crawls no registry (a test probe, a benchmark): portals are what the
+    policy guards against, and only the `portals` spider crawls them.
+    """
     spider = getattr(crawler, "spider", None)
-    portals = getattr(spider, "portals", None) or {}
+    if spider is None or not hasattr(spider, "portals"):
+        return None
+    portals = spider.portals or {}
     cached = getattr(crawler, "_nianbao_address_policy", None)
     if cached is not None and cached[0] is portals and cached[1] == len(portals):
         return cached[2]
@@ -82,12 +88,16 @@ class GuardedResolver(CachingHostnameResolver):
         # Scrapy builds the resolver with the CrawlerProcess (one reactor for all its crawlers)
         self.process = process
 
-    def policy(self) -> AddressPolicy:
-        """The private hosts every running crawl's registry allows (a host-only decision)."""
+    def policy(self) -> AddressPolicy | None:
+        """The private hosts every running crawl's registry allows (a host-only decision); None when
+        no running crawl is a registry's."""
         crawlers = list(getattr(self.process, "crawlers", None) or ([self.process] if self.process else []))
+        policies = [p for p in (policy_of(c) for c in crawlers) if p is not None]
+        if not policies:
+            return None
         allowed: dict[str, frozenset[str]] = {}
-        for crawler in crawlers:
-            allowed.update(policy_of(crawler).allowed)
+        for policy in policies:
+            allowed.update(policy.allowed)
         return AddressPolicy(allowed)
 
     @classmethod
@@ -107,6 +117,9 @@ class GuardedResolver(CachingHostnameResolver):
             return super().resolveHostName(resolutionReceiver, hostName, portNumber, addressTypes,
                                            transportSemantics)
         policy = self.policy()
+        if policy is None:
+            return super().resolveHostName(resolutionReceiver, hostName, portNumber, addressTypes,
+                                           transportSemantics)
         try:
             policy.check_literal(hostName, None)
         except AddressRefused as exc:
