@@ -150,6 +150,9 @@ class FetchFailureRecorder:
 
     def failed(self, request: Request, failure: Failure) -> None:
         """A request of a portal ended in `failure`: record why (and count it unless the errback did)."""
+        blocked = getattr(self.crawler.spider, "blocked_portals", None) or ()
+        if failure.check(IgnoreRequest) and not failure.check(HttpError) and request.meta.get("portal_id") in blocked:
+            return  # an anti-bot answer, or a request dropped after one: the portal's diagnosis says so
         verdict = classify(failure, request, self.max_redirects)
         if verdict is None:
             return

@@ -12,11 +12,14 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import DownloadTimeoutError
+from scrapy.exceptions import CannotResolveHostError, DownloadTimeoutError
 from scrapy.http import Request, Response
 from twisted.internet import defer, error
+
+from crawler.resolver import REFUSED
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ class RetryAfterMiddleware(RetryMiddleware):
         return retry
 
     def process_exception(self, request: Request, exception: Exception, spider=None):  # noqa: ANN001
+        if isinstance(exception, CannotResolveHostError) and urlsplit(request.url).hostname in REFUSED:
+            return None  # refused by the address policy: asking again gets the same answer
         if isinstance(exception, TIMEOUT_EXCEPTIONS):
             limit = min(request.meta.get("max_retry_times", self.max_retry_times), self.timeout_retry_times)
             request.meta["max_retry_times"] = limit
