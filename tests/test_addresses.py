@@ -151,29 +151,38 @@ def test_no_spelling_name_or_redirect_reaches_a_private_address(tmp_path) -> Non
 
 @pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")), reason="no Chromium")
 def test_a_rendered_page_cannot_reach_a_private_address(tmp_path) -> None:
-    """The page's iframe, images, fetch, XHR and WebSocket point at 127.0.0.1 spelled several ways;
-    the browser fetches the allowed image on the page's own host and nothing of the rest."""
+    """The page's iframe, images, fetch, XHR and WebSocket point at 127.0.0.1 spelled several ways,
+    or at the page's own host, which redirects there; the browser follows the registry URL's redirect
+    and the page's redirects on its own host, and fetches nothing of the rest."""
     with LoopbackServer("127.0.0.1") as victim, LoopbackServer("127.0.0.2") as front:
         v = victim.port
+        front.routes["/start"] = redirect("/")
+        for name in ("img", "frame", "fetch"):
+            front.routes[f"/bounce-{name}"] = redirect(f"http://127.0.0.1:{v}/{name}-redirected")
+        front.routes["/bounce-own"] = redirect("/own-redirected.png")
+        front.routes["/own-redirected.png"] = (200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n")
         front.routes["/"] = html(f"""
             <h1>政府信息公开年报</h1>
-            <img src="/own.png">
+            <img src="/own.png"><img src="/bounce-own"><img src="/bounce-img">
+            <iframe src="/bounce-frame"></iframe>
             <iframe src="http://127.1:{v}/frame"></iframe>
             <img src="http://2130706433:{v}/img.png">
             <img src="http://[::ffff:127.0.0.1]:{v}/img6.png">
             <img src="http://169.254.169.254/latest/meta-data/">
             <script>
               fetch("http://0x7f000001:{v}/api").catch(() => null);
+              fetch("/bounce-fetch").catch(() => null);
               var x = new XMLHttpRequest(); x.open("GET", "http://0177.0.0.1:{v}/xhr"); x.send();
               try {{ new WebSocket("ws://127.0.0.1:{v}/ws"); }} catch (e) {{}}
               document.body.insertAdjacentHTML("beforeend", '<img src="http://localhost:{v}/late.png">');
             </script>""")
         front.routes["/own.png"] = (200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n")
         registry = write_registry(tmp_path / "portals.csv", [
-            {"id": "lab", "agency": "样例局", "url": front.url("/"), "render": "js", "allow_private": "true"},
+            {"id": "lab", "agency": "样例局", "url": front.url("/start"), "render": "js", "allow_private": "true"},
         ])
         result = run_crawl(tmp_path, registry)
     assert result.returncode == 0, result.stderr[-3000:]
     assert victim.log == [], [h.path for h in victim.log]
     assert front.hits("/own.png"), "the browser did not render the page"
+    assert front.hits("/own-redirected.png"), "a redirect on the page's own host was not followed"
     assert "playwright/request_count/address_refused" in result.stderr
