@@ -149,7 +149,7 @@ class PrivateAddressMiddleware:
         if address is not None and policy is not None:
             try:
                 policy.check_addresses(urlsplit(request.url).hostname or "", [address],
-                                                        request.meta.get("portal_id"))
+                                       request.meta.get("portal_id"))
             except AddressRefused as exc:
                 self._refuse(request, str(exc))
         return response
