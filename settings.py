@@ -26,7 +26,12 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# A deadline for the whole exchange (connection, headers and body), seconds.
 DOWNLOAD_TIMEOUT = 60
+# A body still arriving slower than this (bytes/s) after SLOW_BODY_GRACE seconds is cut and recorded
+# as a timeout (crawler/deadlines.py); 0 turns the check off.
+SLOW_BODY_MIN_RATE = 2048
+SLOW_BODY_GRACE = 15
 # Large attachments are cut here; the WARC record of a cut body carries WARC-Truncated.
 DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
@@ -34,6 +39,10 @@ DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A 429/503 is retried no sooner than its Retry-After asks, but never waits longer than this (seconds).
+RETRY_AFTER_MAX = 120
+# A timeout is retried at most this often: a URL that never answers costs (1 + this) × DOWNLOAD_TIMEOUT.
+TIMEOUT_RETRY_TIMES = 1
 
 # Anti-bot answers (瑞数-style 412/403 challenges) mark the portal blocked instead of looping.
 BLOCKED_STATUS_CODES = [403, 412, 521]
@@ -53,6 +62,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's decompression (capped at DOWNLOAD_MAXSIZE decoded bytes), recording what it refuses.
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.decoding.RecordedHttpCompressionMiddleware": 590,
+    # Scrapy's retries, with Retry-After honoured and timeouts retried less (crawler/retry.py).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.RetryAfterMiddleware": 550,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.CatalogPipeline": 300,
@@ -61,7 +73,13 @@ EXTENSIONS = {
     "crawler.extensions.OfflinePublicSuffixList": 0,
     "crawler.extensions.CrawlRecorder": 500,
     "crawler.extensions.PortalStats": 510,
+    "crawler.fetch_failures.FetchFailureRecorder": 520,
+    "crawler.deadlines.SlowBodyGuard": 530,
 }
+
+# --- the address policy (crawler/addresses.py) ------------------------------
+# Every name a connection resolves is checked here, all its A/AAAA records (crawler/resolver.py).
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 
 # --- the archive ----------------------------------------------------------
 WARC_ENABLED = True
@@ -81,8 +99,10 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": os.environ.get("NIANBAO_CHROMIUM", "/usr/bin/chromium"),
     "headless": True,
     "args": [
-        "--no-sandbox",
+        # Chromium refuses to start its sandbox as root; only there does it run without one.
+        *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
         "--disable-gpu",
+        "--dns-prefetch-disable",
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
@@ -92,6 +112,8 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 }
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+# Service workers fetch outside the page's routes, where the address policy could not see them.
+PLAYWRIGHT_CONTEXTS = {"default": {"service_workers": "block"}}
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -5,9 +5,8 @@
 portal blocked: counted in the stats, logged, and every further request of that portal dropped, so
 the crawl never loops on a challenge it cannot pass.
 
-`PrivateAddressMiddleware` keeps every request of a portal whose registry row lacks
-`allow_private=true` off loopback and private addresses, redirects and attachments included: by
-the URL's host before the request, and by the address actually connected to after it.
+`PrivateAddressMiddleware` applies the address policy (`crawler.addresses`) to every request before
+it is sent, redirects and attachments included; `crawler.resolver` applies it where names resolve.
 """
 
 from __future__ import annotations
@@ -19,8 +18,11 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
-from crawler.registry import is_private_host
+from crawler.addresses import AddressRefused, normalise_host
+from crawler.resolver import policy_of
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +92,18 @@ class BlockedPortalMiddleware:
         raise IgnoreRequest(f"{response.url}: {reason}")
 
 
+class PrivateAddressRefused(IgnoreRequest):
+    """A request the address policy refused before it was sent."""
+
+
 class PrivateAddressMiddleware:
-    """Refuse loopback/private addresses to portals whose registry row does not allow them."""
+    """Apply the address policy (crawler.addresses) to every request before it is sent.
+
+    An address in any spelling, or a local name, is decided from the URL. A name one portal's row
+    allows on a private address is resolved here, so that other portals cannot use it; every other
+    name is checked where it is resolved for the connection (crawler.resolver). Redirects come
+    back through here. The address a response came from is checked again, as a last guard.
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -100,30 +112,44 @@ class PrivateAddressMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _allowed(self, request: Request) -> bool:
-        portals = getattr(self.crawler.spider, "portals", {})
-        portal_id = request.meta.get("portal_id")
-        if portal_id in portals:
-            return portals[portal_id].allow_private
-        # a request the crawl makes for itself (robots.txt): only to a host an allowed portal is on
-        host = urlsplit(request.url).hostname
-        return any(p.allow_private and urlsplit(p.url).hostname == host for p in portals.values())
-
-    def _refuse(self, request: Request, where: str) -> None:
+    def _refuse(self, request: Request, reason: str) -> None:
         portal_id = request.meta.get("portal_id")
         self.crawler.stats.inc_value(f"portal/{portal_id}/private_refused")
-        logger.warning("%s: %s is a private address and portal %s has no allow_private=true",
-                       request.url, where, portal_id)
-        raise IgnoreRequest(f"{request.url}: private address refused")
+        logger.warning("%s: address refused: %s", request.url, reason)
+        raise PrivateAddressRefused(f"{request.url}: address refused: {reason}")
 
     def process_request(self, request: Request):
-        host = urlsplit(request.url).hostname or ""
-        if is_private_host(host) and not self._allowed(request):
-            self._refuse(request, host)
-        return None
+        parts = urlsplit(request.url)
+        host = parts.hostname or ""
+        portal_id = request.meta.get("portal_id")
+        policy = policy_of(self.crawler)
+        if policy is None:
+            return None
+        try:
+            if policy.check_literal(host, portal_id) is not None:
+                return None
+        except AddressRefused as exc:
+            self._refuse(request, str(exc))
+        name = normalise_host(host)
+        if name not in policy.private_hosts(None) or name in policy.private_hosts(portal_id):
+            return None
+        # another portal's private host: resolved off the reactor thread, then decided
+        checked = deferToThread(policy.check, host, portal_id, parts.port)
+        checked.addCallbacks(lambda _addresses: None, self._resolution_failed, errbackArgs=(request,))
+        return checked
+
+    def _resolution_failed(self, failure: Failure, request: Request) -> None:
+        if failure.check(AddressRefused):
+            self._refuse(request, str(failure.value))
+        return None  # a name that does not resolve fails in the download with its own DNS error
 
     def process_response(self, request: Request, response: Response):
         address = response.ip_address
-        if address is not None and is_private_host(str(address)) and not self._allowed(request):
-            self._refuse(request, str(address))
+        policy = policy_of(self.crawler)
+        if address is not None and policy is not None:
+            try:
+                policy.check_addresses(urlsplit(request.url).hostname or "", [address],
+                                       request.meta.get("portal_id"))
+            except AddressRefused as exc:
+                self._refuse(request, str(exc))
         return response

@@ -13,11 +13,13 @@ rows name the same body at the same URL.
 from __future__ import annotations
 
 import csv
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+# any spelling of an address (127.1, 0x7f000001, [::ffff:127.0.0.1]) is read as a connection would read it
+from crawler.addresses import is_private_host  # noqa: F401 - also this module's public name
 
 REQUIRED_COLUMNS = ("id", "agency", "url")
 OPTIONAL_COLUMNS = ("region", "level", "render", "allow_private", "notes", "family")
@@ -99,18 +101,6 @@ class Registry:
         wanted = [s.strip() for s in (only.split(",") if isinstance(only, str) else only) if s.strip()]
         known = self.by_id()
         return [known[i] for i in wanted if i in known], [i for i in wanted if i not in known]
-
-
-def is_private_host(host: str) -> bool:
-    """True for loopback, private, link-local and reserved addresses and local host names."""
-    host = (host or "").strip("[]").lower()
-    if host in ("localhost", "localhost.localdomain") or host.endswith((".localhost", ".local", ".internal")):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not address.is_global
 
 
 def _validate_url(url: str, allow_private: bool) -> str | None:

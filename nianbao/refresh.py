@@ -87,6 +87,7 @@ def crawl(root: Path, portals: Path, only: str | None = None, settings: dict | N
 def summarise(root: Path, since: str) -> dict:
     """What the catalog gained since `since` (ISO timestamp): counts, each new report, each portal's crawl."""
     from catalog import open_catalog
+    from crawler.fetch_failures import fetch_failure_summary
 
     db = open_catalog(root / "catalog.db")
 
@@ -114,6 +115,7 @@ def summarise(root: Path, since: str) -> dict:
         "findings_total": count("select count(*) from findings"),
         "portals_blocked": sorted(pid for pid, stats in portals.items() if stats.get("blocked")),
         "portals": portals,
+        "fetch_failures": fetch_failure_summary(db, since),
         "new_reports": new_reports,
     }
 

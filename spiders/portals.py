@@ -39,6 +39,7 @@ from crawler.charset import (
     repair_encoding,
 )
 from crawler.conditional import CONDITIONAL_META, archived_response, unconditional
+from crawler.fetch_failures import note_failure
 from crawler.items import DocumentItem
 from crawler.journal import JOURNAL_FILE, CrawlJournal, journal_key, replay, serialise
 from crawler.registry import Portal, Registry, load_registry
@@ -537,6 +538,7 @@ class PortalsSpider(scrapy.Spider):
         """A request that failed for good (after retries): count it for its portal, keep going."""
         request = failure.request
         portal_id = request.meta.get("portal_id")
+        note_failure(self.crawler, failure)  # a fetch_failures row with its reason
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # robots.txt, blocked portal, private address: counted where decided
         self._count(portal_id, "errors")
