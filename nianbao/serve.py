@@ -72,9 +72,11 @@ def build_datasette(data_dir: Path):
     path = Path(data_dir) / "catalog.db"
     # Opening as a writer once creates or upgrades the schema and switches the file to WAL mode.
     open_catalog(path).close()
+    from nianbao.datasette.queries import add_catalog_queries
+
     return Datasette(
         [str(path)],
-        metadata=build_metadata(),
+        metadata=add_catalog_queries(build_metadata(), path),
         plugins_dir=str(PLUGINS_DIR),
         template_dir=str(TEMPLATES_DIR),
         settings=SETTINGS,

@@ -174,3 +174,21 @@ def test_expand_body_writes_out_short_forms():
     assert expand_body("某市卫生健康委") == "某市卫生健康委员会"
     assert expand_body("某市卫生健康委员会") == "某市卫生健康委员会"
     assert expand_body("某区发改委") == "某区发展和改革委员会"
+
+
+def test_sample_report_published_after_the_deadline_is_late(refreshed, sample_truth):
+    import sqlite3
+
+    late = next(t for t in sample_truth if "publish.late" in t["failing_rules"])
+    db = sqlite3.connect(refreshed["data"] / "catalog.db")
+    rows = db.execute(
+        "select r.published, f.delta, f.detail from findings f join reports r on r.id = f.report_id "
+        "where f.rule = 'publish.late'").fetchall()
+    assert [(published, delta) for published, delta, _ in rows] == [(late["published"], 16.0)]
+    assert "16 days after the deadline 2023-01-31" in rows[0][2]
+    status = db.execute("select status, days_late from coverage where agency = ? and year = ?",
+                        [expand_body(late["agency"]), late["year"]]).fetchone()
+    assert status == ("late", 16)
+    counts = dict(db.execute("select status, count(*) from coverage group by status").fetchall())
+    assert set(counts) == {"published", "late", "missing", "unknown"}
+    db.close()
