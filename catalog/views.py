@@ -17,26 +17,51 @@ def _pivot(columns: Iterable[str]) -> str:
     )
 
 
+def _printed_position(table_no: str) -> str:
+    """SQL for a row's place in the printed table (the template's row order), from k.row_key."""
+    try:
+        from nianbao.template import cell_keys
+
+        keys = cell_keys("2021") + cell_keys("2019")
+    except Exception:  # no template data: the catalog's key order stands
+        return "min(k.position)"
+    order: dict[str, int] = {}
+    for key in keys:
+        parts = key.split(".")
+        if parts[0] == table_no:
+            order.setdefault(".".join(parts[1:-1]), len(order) + 1)
+    if not order:
+        return "min(k.position)"
+    cases = " ".join(f"when '{row}' then {i}" for row, i in order.items())
+    return f"coalesce(case k.row_key {cases} end, 1000 + min(k.position))"
+
+
 def _view_sql() -> dict[str, str]:
-    """The views, by name: the printed tables, the per-report summary and coverage."""
-    report_cols = "r.id as report_id, r.agency_id, r.agency, r.region, r.level, r.year, r.format_version"
+    """The views, by name: the printed tables, the per-report summary and coverage.
+
+    The printed tables put the row label and the figures first, so 总计 is in sight without scrolling.
+    """
+    report_cols = "r.agency_id, r.agency, r.region, r.level, r.year, r.format_version"
     return {
         "table2": f"""
-select {report_cols}, k.row_key, k.row_label, k.position,
+select r.id as report_id, k.row_label,
   {_pivot(("issued", "repealed", "in_force", "made", "published", "total_public", "prior_items",
-           "change", "decisions", "items", "amount"))}
+           "change", "decisions", "items", "amount"))},
+  {report_cols}, k.row_key, {_printed_position("t2")} as position
 from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
 where k.table_no = 't2' and r.is_current = 1
 group by r.id, k.row_key""",
         "table3": f"""
-select {report_cols}, k.row_key, k.row_label, min(k.position) as position,
-  {_pivot(T3_COLUMNS)}
+select r.id as report_id, k.row_label,
+  {_pivot(T3_COLUMNS)},
+  {report_cols}, k.row_key, {_printed_position("t3")} as position
 from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
 where k.table_no = 't3' and r.is_current = 1
 group by r.id, k.row_key""",
         "table4": f"""
-select {report_cols}, k.row_key as grp, k.row_label, min(k.position) as position,
-  {_pivot(T4_COLUMNS)}
+select r.id as report_id, k.row_label,
+  {_pivot(T4_COLUMNS)},
+  {report_cols}, k.row_key as grp, {_printed_position("t4")} as position
 from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
 where k.table_no = 't4' and r.is_current = 1
 group by r.id, k.row_key""",
