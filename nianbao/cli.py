@@ -83,7 +83,8 @@ def cmd_sample_portals(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from nianbao.demo import demo
 
-    return demo(data_dir(args.data or "demo-data"), port=args.port, serve_after=not args.no_serve)
+    return demo(data_dir(args.data or "demo-data"), port=args.port, serve_after=not args.no_serve,
+                replay_port=args.replay_port)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -158,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None)
     p.add_argument("--port", type=int, default=8001, help="Datasette port")
     p.add_argument("--no-serve", action="store_true", help="stop after crawl and parse")
+    p.add_argument("--replay-port", type=int, default=8080, help="port of the replay server (archived copies)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("export", help="export the archive (wacz) or the agency × year panel (panel)")
