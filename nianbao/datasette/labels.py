@@ -36,7 +36,7 @@ T4_GROUP_NAMES = {"review": "行政复议", "litigation_direct": "未经复议�
 _COMMON = {
     "report_id": "报告", "agency_id": "机关编号", "agency": "报告机关", "region": "行政区划", "level": "层级",
     "year": "年度", "format_version": "模板", "row_key": "行键", "row_label": "项目", "position": "序",
-    "province": "省", "city": "市", "county": "县区", "portal_id": "门户", "portals": "门户",
+    "province": "省", "city": "市", "county": "县区", "portal_id": "主门户", "portals": "门户",
     "status": "发布情况", "published": "发布日期", "deadline": "法定期限", "days_late": "逾期天数",
     "title": "标题", "findings_count": "勾稽问题数",
 }

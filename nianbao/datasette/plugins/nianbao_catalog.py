@@ -63,6 +63,10 @@ def filters_from_request(request, database, table, datasette):
 
 
 def _report_link(value) -> Markup:
+    if isinstance(value, dict):  # a foreign key Datasette expanded to {"value", "label"}
+        label = value.get("label") or value.get("value")
+        return Markup(f'<a class="report-link" href="/report/{escape(value.get("value"))}">{escape(label)}</a>'
+                      f' <small>#{escape(value.get("value"))}</small>')
     return Markup(f'<a class="report-link" href="/report/{escape(value)}">{escape(value)}</a>')
 
 
