@@ -98,8 +98,16 @@ def build_panel(db: sqlite_utils.Database, years: list[int] | None = None,
                   for c, label in ID_COLUMNS.items()]
     dictionary += [{"column": k["key"], "label": k["label"] or "", "table": k["table_no"] or "",
                     "row_label": k["row_label"] or "", "column_label": k["column_label"] or "",
-                    "unit": k["unit"] or ("件" if k["table_no"] != "t2" else "")} for k in keys]
+                    "unit": k["unit"] or _unit(k["key"])} for k in keys]
     return columns, rows, dictionary
+
+
+def _unit(key: str) -> str:
+    if key.endswith(".yuan"):
+        return "元"
+    if key.startswith("p08.proactive"):
+        return "条"
+    return "" if key.startswith("t2.") else "件"
 
 
 def dictionary_path(out: Path) -> Path:

@@ -35,6 +35,7 @@ def parse_layout(layout: Layout, source: str, hints: dict | None = None,
     """Map an already-read Layout to a ParsedReport (no content type or digest)."""
     from nianbao.parse.mapper import map_layout
     from nianbao.parse.metadata import extract_metadata
+    from nianbao.parse.prose2008 import prose_figures
     from nianbao.parse.rules import check
 
     mapped = map_layout(layout)
@@ -47,6 +48,7 @@ def parse_layout(layout: Layout, source: str, hints: dict | None = None,
         cells = {}
         if meta.year is not None and meta.year < 2019:
             version = "pre2019"
+            cells = prose_figures(layout)
         else:
             warnings.append("no template table found; format version unknown")
     report = ParsedReport(

@@ -357,6 +357,13 @@ def _title(plan: Plan) -> str:
     return title
 
 
+def _prose_truth(figures: dict) -> dict:
+    """The figures a pre-2019 report states in its prose (nianbao.parse.prose2008 keys): its texts say
+    how many items and requests, that there were no reviews or lawsuits and that no fee was charged."""
+    return {"p08.proactive.items": figures["proactive"], "p08.requests.received": figures["requests"],
+            "p08.reviews.total": 0, "p08.litigation.total": 0, "p08.fees.yuan": 0}
+
+
 def _published(plan: Plan, rng: random.Random) -> str:
     if plan.variant == "corrected":
         return f"{plan.year + 1}-03-15"
@@ -437,7 +444,7 @@ def build_corpus() -> list[dict]:
             "agency": plan.agency,
             "year": plan.year,
             "format_version": version,
-            "cells": cells,
+            "cells": cells if version != "pre2019" else _prose_truth(figures),
             "failing_rules": rules + (["publish.late"] if plan.late_days else []),
             "title": _title(plan),
             "published": _published(plan, rng),
