@@ -61,3 +61,15 @@ def test_prose_keys_are_documented_in_the_template():
     for key in ("p08.proactive.items", "p08.requests.received", "p08.reviews.total", "p08.litigation.total",
                 "p08.fees.yuan"):
         assert labels[key]
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real" / "pages"
+
+
+@pytest.mark.skipif(not (REAL / "r09_huli_district_2018.txt").is_file(),
+                    reason="../shared/real is not beside this repository")
+def test_real_2018_report_states_its_proactive_items():
+    report = parse_bytes((REAL / "r09_huli_district_2018.txt").read_bytes(), "r09")
+    assert report.format_version == "pre2019"
+    # "共制作政府信息…条，其中主动公开信息1027条" in the page's overview.
+    assert report.cells.get("p08.proactive.items") == 1027

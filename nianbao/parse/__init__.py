@@ -33,6 +33,7 @@ def _check_time(deadline: float | None, source: str, stage: str) -> None:
 def parse_layout(layout: Layout, source: str, hints: dict | None = None,
                  deadline: float | None = None) -> ParsedReport:
     """Map an already-read Layout to a ParsedReport (no content type or digest)."""
+    from nianbao.parse.furniture import strip_furniture
     from nianbao.parse.mapper import map_layout
     from nianbao.parse.metadata import extract_metadata
     from nianbao.parse.prose2008 import prose_figures
@@ -53,7 +54,7 @@ def parse_layout(layout: Layout, source: str, hints: dict | None = None,
             warnings.append("no template table found; format version unknown")
     report = ParsedReport(
         source=source, agency=meta.agency, year=meta.year, format_version=version, title=meta.title,
-        published=meta.published, sections=meta.sections, cells=cells,
+        published=meta.published, sections=strip_furniture(meta.sections), cells=cells,
         findings=check(cells, version, meta.year), warnings=warnings,
     )
     return report
