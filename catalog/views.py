@@ -47,21 +47,27 @@ def _view_sql() -> dict[str, str]:
 select r.id as report_id, k.row_label,
   {_pivot(("issued", "repealed", "in_force", "made", "published", "total_public", "prior_items",
            "change", "decisions", "items", "amount"))},
-  {report_cols}, k.row_key, {_printed_position("t2")} as position
+  {report_cols}, k.row_key, {_printed_position("t2")} as position,
+  group_concat(case when c.provenance != 'printed' then k.column_key || ' ' || c.provenance end, '; ')
+    as inferred
 from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
 where k.table_no = 't2' and r.is_current = 1
 group by r.id, k.row_key""",
         "table3": f"""
 select r.id as report_id, k.row_label,
   {_pivot(T3_COLUMNS)},
-  {report_cols}, k.row_key, {_printed_position("t3")} as position
+  {report_cols}, k.row_key, {_printed_position("t3")} as position,
+  group_concat(case when c.provenance != 'printed' then k.column_key || ' ' || c.provenance end, '; ')
+    as inferred
 from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
 where k.table_no = 't3' and r.is_current = 1
 group by r.id, k.row_key""",
         "table4": f"""
 select r.id as report_id, k.row_label,
   {_pivot(T4_COLUMNS)},
-  {report_cols}, k.row_key as grp, {_printed_position("t4")} as position
+  {report_cols}, k.row_key as grp, {_printed_position("t4")} as position,
+  group_concat(case when c.provenance != 'printed' then k.column_key || ' ' || c.provenance end, '; ')
+    as inferred
 from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
 where k.table_no = 't4' and r.is_current = 1
 group by r.id, k.row_key""",

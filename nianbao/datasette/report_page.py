@@ -33,6 +33,7 @@ class Cell:
     key: str
     value: float | int | None
     failing: list[dict] = field(default_factory=list)  # {"rule", "name", "delta", "primary"}
+    provenance: str = "printed"  # or inferred:<rule>: not printed, computed from a total
 
     @property
     def text(self) -> str:
@@ -82,11 +83,12 @@ where r.id = ?""", [report_id])
                 "rule": finding["rule"], "name": finding["name"], "delta": finding["delta"], "primary": position == 0,
             })
     cells_rows = _rows(conn, """
-select c.key, c.value, k.table_no, k.row_key, k.column_key, k.row_label, k.column_label, k.position
+select c.key, c.value, c.provenance, k.table_no, k.row_key, k.column_key, k.row_label, k.column_label, k.position
 from cells c left join cell_keys k on k.key = c.key where c.report_id = ?""", [report_id])
     order = _printed_order(report["format_version"])
     cells_rows.sort(key=lambda r: (order.get(r["key"], 10_000 + (r["position"] or 0)), r["key"]))
-    cells = {r["key"]: Cell(r["key"], r["value"], failing.get(r["key"], [])) for r in cells_rows}
+    cells = {r["key"]: Cell(r["key"], r["value"], failing.get(r["key"], []), r["provenance"] or "printed")
+             for r in cells_rows}
 
     def cell(key: str) -> Cell:
         return cells.get(key) or Cell(key, None, failing.get(key, []))
