@@ -263,15 +263,18 @@ def check_carry_link(db: Any, report_id: int) -> list[int]:
     earlier report's carried_forward (结转下年度继续办理), column by column; the equation itself is the
     template's (nianbao.parse.rules). Returns the ids of reports whose carry_link findings were (re)written.
     """
-    row = db.execute("select agency, year, is_current from reports where id = ?", [report_id]).fetchone()
+    row = db.execute("select coalesce(agency_id, agency), year, is_current, agency_id is not null "
+                     "from reports where id = ?", [report_id]).fetchone()
     if not row or not row[0] or not row[1] or not row[2]:
         return []
-    agency, year, _ = row
+    body, year, _, by_agency = row
+    # The same body across its name variants (agencies), or by its printed name when it has none.
+    column = "agency_id" if by_agency else "agency"
 
     def current(y: int) -> int | None:
         found = db.execute(
-            "select id from reports where agency = ? and year = ? and is_current = 1 order by id desc limit 1",
-            [agency, y],
+            f"select id from reports where {column} = ? and year = ? and is_current = 1 order by id desc limit 1",
+            [body, y],
         ).fetchone()
         return found[0] if found else None
 
@@ -344,6 +347,7 @@ def run_stage(data_dir: Path, limit: int | None = None, limits: StageLimits | No
                 continue
             summary["parsed"] += 1
             summary["carry_link_checked"] += len(check_carry_link(db, report_id))
+        summary["agencies"] = catalog.refresh_bodies(db)
         summary["seconds"] = round(time.monotonic() - started, 2)
         return summary
     finally:

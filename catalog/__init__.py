@@ -6,6 +6,7 @@ failures. `open_catalog` creates or upgrades a catalog (`migrations.py`); the `r
 search; `cell_keys.py` the labelled cell keys.
 """
 
+from catalog.agencies import rebuild_agencies, refresh_bodies
 from catalog.cell_keys import _ensure_cell_keys, _split_key, _split_label, refresh_cell_labels
 from catalog.connection import migrate, open_catalog
 from catalog.migrations import MIGRATIONS, SCHEMA_VERSION, schema_version
@@ -50,6 +51,6 @@ __all__ = [
     "_split_key", "_split_label", "_update_current", "documents_to_parse", "latest_complete_capture",
     "load_portals", "migrate", "now_iso", "open_catalog", "record_capture", "record_captures",
     "record_crawl_end", "record_crawl_start", "record_document", "record_fetch_failure", "record_portal_diagnosis", "record_parse_failure", "record_report",
-    "mark_interrupted_crawls", "refresh_cell_labels", "replace_findings", "report_cells", "schema_version", "search_condition",
+    "mark_interrupted_crawls", "rebuild_agencies", "refresh_bodies", "refresh_cell_labels", "replace_findings", "report_cells", "schema_version", "search_condition",
     "search_reports", "search_sql", "text_grams",
 ]

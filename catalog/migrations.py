@@ -169,12 +169,40 @@ def _migration_5_fetch_failures_diagnoses_provenance(db: sqlite_utils.Database) 
     db["cells"].add_column("provenance", str, not_null_default="printed")
 
 
+def _migration_agencies(db: sqlite_utils.Database) -> None:
+    """Reporting bodies as rows (agencies, their name variants and portals), each report linked to one."""
+    db["agencies"].create(
+        {"id": str, "name": str, "match_key": str, "variants": str, "region": str, "province": str,
+         "city": str, "county": str, "level": str, "portals": str, "own_portals": str, "first_year": int,
+         "reports": int},
+        pk="id",
+    )
+    db["agencies"].create_index(["region"])
+    db["agency_names"].create(
+        {"agency_id": str, "name": str, "years": str, "first_year": int, "last_year": int},
+        pk=("agency_id", "name"), foreign_keys=[("agency_id", "agencies", "id")],
+    )
+    db["agency_portals"].create(
+        {"agency_id": str, "portal_id": str, "own": int},
+        pk=("agency_id", "portal_id"),
+        foreign_keys=[("agency_id", "agencies", "id"), ("portal_id", "portals", "id")],
+    )
+    db["agency_portals"].create_index(["portal_id"])
+    db["reports"].add_column("agency_id", str)
+    db["reports"].create_index(["agency_id", "year"])
+    if db.execute("select 1 from reports union all select 1 from portals limit 1").fetchone():
+        from catalog.agencies import refresh_bodies
+
+        refresh_bodies(db)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1_base,
     _migration_2_printed_tables_and_search,
     _migration_3_totals_and_short_search,
     _migration_4_capture_validators,
     _migration_5_fetch_failures_diagnoses_provenance,
+    _migration_agencies,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

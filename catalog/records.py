@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from catalog.agencies import assign_report_agency
 from catalog.cell_keys import _ensure_cell_keys
 from catalog.schema import (
     CAPTURE_KEYS,
@@ -299,6 +300,7 @@ def record_report(db: sqlite_utils.Database, document_id: int, parsed: Any, pars
                    [document_id, parser_version])
         _index_report_text(db, {"id": report_id, **row})
         _update_current(db, report_id)
+        assign_report_agency(db, report_id)
     return report_id
 
 

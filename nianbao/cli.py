@@ -93,12 +93,17 @@ def cmd_sample_portals(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from nianbao.demo import demo
 
-    return demo(data_dir(args.data or "demo-data"), port=args.port, serve_after=not args.no_serve)
+    return demo(data_dir(args.data or "demo-data"), port=args.port, serve_after=not args.no_serve,
+                replay_port=args.replay_port)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "panel":
+        return cmd_export_panel(args)
     if args.format != "wacz":
         raise UsageError(f"unknown export format {args.format!r}: only 'wacz'")
+    if not args.out:
+        raise UsageError("export wacz: give the output file (OUT.wacz)")
     from archive.wacz import ExportError, export_wacz
 
     try:
@@ -106,6 +111,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise UsageError(str(exc)) from exc
     print(out)
+    return EXIT_OK
+
+
+def cmd_export_panel(args: argparse.Namespace) -> int:
+
+    from nianbao.panel import PanelError, export_panel, parse_years
+
+    fmt = args.panel_format
+    out = Path(args.out or f"panel.{fmt}")
+    try:
+        patterns = [p.strip() for p in (args.cells or "").split(",") if p.strip()] or None
+        result = export_panel(data_dir(args.data), out, fmt, parse_years(args.years), patterns)
+    except PanelError as exc:
+        raise UsageError(str(exc)) from exc
+    print(json.dumps(result, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -165,11 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None)
     p.add_argument("--port", type=int, default=8001, help="Datasette port")
     p.add_argument("--no-serve", action="store_true", help="stop after crawl and parse")
+    p.add_argument("--replay-port", type=int, default=8080, help="port of the replay server (archived copies)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("export", help="export the archive (wacz)")
-    p.add_argument("format", choices=["wacz"])
-    p.add_argument("out", metavar="OUT.wacz")
+    p = sub.add_parser("export", help="export the archive (wacz) or the agency × year panel (panel)")
+    p.add_argument("format", choices=["wacz", "panel"])
+    p.add_argument("out", metavar="OUT", nargs="?", help="OUT.wacz, or the panel file (default panel.csv)")
+    p.add_argument("--format", dest="panel_format", choices=["csv", "parquet"], default="csv",
+                   help="panel file format")
+    p.add_argument("--years", default=None, help="panel years: 2019-2024 or 2019,2021")
+    p.add_argument("--cells", default=None, help="panel cell keys, comma-separated globs such as 't3.*'")
     p.add_argument("--data", default=None)
     p.set_defaults(func=cmd_export)
 

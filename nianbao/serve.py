@@ -158,7 +158,9 @@ def build_datasette(data_dir: Path, public: bool = False):
     # Opening as a writer once creates or upgrades the schema and switches the file to WAL mode.
     open_catalog(path).close()
     _register_hardening()
-    metadata = build_metadata()
+    from nianbao.datasette.queries import add_catalog_queries
+
+    metadata = add_catalog_queries(build_metadata(), path)
     if public:
         # Datasette's execute-sql permission: no /catalog?sql=, no _where=; canned queries still run
         metadata["allow_sql"] = False

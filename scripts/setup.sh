@@ -23,6 +23,15 @@ fi
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install -q --upgrade pip
-"$venv/bin/pip" install -q -e "$here[test]"
-echo "nianbao is set up in $venv"
+# Reinstall only when the dependencies or the interpreter changed (the project itself is an editable
+# install, so code changes need none); FORCE_INSTALL=1 reinstalls anyway.
+stamp="$venv/.nianbao-install-stamp"
+want=$( { sha256sum "$here/pyproject.toml"; "$venv/bin/python" --version; } 2>&1 | sha256sum | cut -d' ' -f1)
+if [ "${FORCE_INSTALL:-0}" = 1 ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  "$venv/bin/pip" install -q --upgrade pip
+  "$venv/bin/pip" install -q -e "$here[test]"
+  echo "$want" > "$stamp"
+  echo "nianbao is set up in $venv"
+else
+  echo "nianbao is set up in $venv (dependencies unchanged: nothing reinstalled; FORCE_INSTALL=1 reinstalls)"
+fi

@@ -8,6 +8,7 @@ import pytest
 from catalog_builders import CAPTURED_AT, PORTAL, archive_seeds, build_truth_catalog, load_seeds, truth_report
 
 import catalog
+from catalog.agencies import expand_body
 
 
 @pytest.fixture(scope="module")
@@ -174,12 +175,15 @@ def test_documents_to_parse_and_parse_failures(tmp_path):
 def test_coverage_marks_missing_years(truth_catalog):
     db, seeds = truth_catalog
     catalog.load_portals(db, [{"id": "silent", "agency": "某县人民政府", "url": "http://127.0.0.1:9/silent"}])
+    crawl = catalog.record_crawl_start(db, "portals.csv", {})
+    catalog.record_portal_diagnosis(db, {"crawl_id": crawl, "portal_id": "silent", "status": "empty_column"})
+    catalog.refresh_bodies(db)
     years = sorted({s.truth["year"] for s in seeds})
-    rows = list(db.query("select portal_id, year, status from coverage order by portal_id, year"))
+    rows = list(db.query("select portal_id, agency, year, status from coverage order by portal_id, year"))
     silent = [(r["year"], r["status"]) for r in rows if r["portal_id"] == "silent"]
     assert silent == [(y, "missing") for y in range(years[0], years[-1] + 1)]
-    seeded = {r["year"] for r in rows if r["portal_id"] == "seeds" and r["status"] == "present"}
-    assert seeded == set(years)
+    published = {(r["agency"], r["year"]) for r in rows if r["status"] in ("published", "late")}
+    assert published == {(expand_body(s.truth["agency"]), s.truth["year"]) for s in seeds}
 
 
 def test_foreign_keys_are_enforced(truth_catalog):

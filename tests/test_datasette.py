@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-from catalog_builders import CAPTURED_AT, build_truth_catalog, truth_report
+from catalog_builders import CAPTURED_AT, build_truth_catalog, load_seeds, truth_report
 
 import catalog
+from catalog.agencies import expand_body
 from nianbao.serve import build_datasette, build_metadata
 
 CONSISTENCY_RULES = {"t3.balance", "t3.outcomes_sum", "t3.row_total", "t4.group_total"}
@@ -267,4 +268,34 @@ def test_year_over_year_and_carry_over_queries(tmp_path):
     broken = get_json(ds, "/catalog/broken_carry_over.json?_shape=array")
     assert [(r["report_id"], r["difference"]) for r in broken] == [(later, 4)]
     missing = get_json(ds, f"/catalog/missing_reports.json?year={nxt['year']}&_shape=array")
-    assert missing == []
+    reported = {expand_body(s.truth["agency"]) for s in load_seeds() if s.truth["year"] == nxt["year"]}
+    assert expand_body(seed.truth["agency"]) not in {r["agency"] for r in missing}
+    assert {r["agency"] for r in missing} & reported == set()
+
+
+def test_atom_feed_lists_newest_reports_and_findings_by_region(refreshed, sample_truth):
+    import xml.etree.ElementTree as ET
+
+    ds = build_datasette(refreshed["data"])
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+
+    def entries(region: str) -> list[dict]:
+        response = get(ds, f"/catalog/feed.atom?region={region}")
+        assert response.status_code == 200 and "xml" in response.headers["content-type"]
+        root = ET.fromstring(response.content)
+        return [{"id": e.findtext("a:id", namespaces=ns), "title": e.findtext("a:title", namespaces=ns),
+                 "updated": e.findtext("a:updated", namespaces=ns),
+                 "link": e.find("a:link", ns).get("href")} for e in root.findall("a:entry", ns)]
+
+    everything = entries("")
+    reports = [e for e in everything if e["id"].startswith("nianbao:report:")]
+    expected = {(t["agency"], t["year"]) for t in sample_truth if t["expected"]}
+    assert len(reports) == len(expected)
+    assert [e["updated"] for e in everything] == sorted((e["updated"] for e in everything), reverse=True)
+    findings = [e for e in everything if e["id"].startswith("nianbao:finding:")]
+    assert any("publish.late" in e["title"] and "南岗区" in e["title"] for e in findings)
+    assert all(e["link"].startswith("/report/") for e in everything)
+    harbin = entries("2301")
+    assert harbin and all(("哈尔滨" in e["title"] or "南岗区" in e["title"]) for e in harbin)
+    assert {e["id"] for e in entries("湖北省")} == {e["id"] for e in entries("420104")}
+    assert {e["id"] for e in entries("湖北省")} < {e["id"] for e in everything}

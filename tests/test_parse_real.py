@@ -72,7 +72,8 @@ def test_real_report_cells(name: str, parsed: dict) -> None:
     # A row cut off by the end of the text may be completed from its own total: neither right nor wrong.
     uncertain = set(truth.get("uncertain_cells", []))
     invented = {k: v for k, v in report.cells.items()
-                if k not in truth["cells"] and k not in uncertain and v is not None}
+                if k not in truth["cells"] and k not in uncertain and v is not None
+                and not k.startswith("p08.")}  # pre-2019 prose figures: tests/test_prose2008.py
     assert not invented, f"{name}: cells the text does not print: {invented}"
 
 

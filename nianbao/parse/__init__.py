@@ -33,8 +33,10 @@ def _check_time(deadline: float | None, source: str, stage: str) -> None:
 def parse_layout(layout: Layout, source: str, hints: dict | None = None,
                  deadline: float | None = None) -> ParsedReport:
     """Map an already-read Layout to a ParsedReport (no content type or digest)."""
+    from nianbao.parse.furniture import strip_furniture
     from nianbao.parse.mapper import map_layout
     from nianbao.parse.metadata import extract_metadata, resolve_format_version
+    from nianbao.parse.prose2008 import prose_figures
     from nianbao.parse.rules import check
 
     mapped = map_layout(layout)
@@ -42,11 +44,13 @@ def parse_layout(layout: Layout, source: str, hints: dict | None = None,
     meta = extract_metadata(layout, hints)
     version, version_warnings = resolve_format_version(mapped.version, meta.year)
     cells, provenance = (mapped.cells, mapped.provenance) if mapped.version else ({}, {})
+    if version == "pre2019":
+        cells = prose_figures(layout)
     warnings = list(layout.warnings) + meta.warnings + mapped.warnings + version_warnings
     report = ParsedReport(
         source=source, agency=meta.agency, year=meta.year, format_version=version, title=meta.title,
-        published=meta.published, sections=meta.sections, cells=cells, provenance=provenance,
-        findings=check(cells, version, meta.year, provenance), warnings=warnings,
+        published=meta.published, sections=strip_furniture(meta.sections), cells=cells,
+        provenance=provenance, findings=check(cells, version, meta.year, provenance), warnings=warnings,
     )
     return report
 

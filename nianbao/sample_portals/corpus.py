@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -69,6 +70,7 @@ class Plan:
     carry_break: bool = False  # carried_over deliberately differs from last year's carried_forward
     blanks: bool = False  # zero cells of table 4 and the fees cell printed empty (null in the truth)
     null_text: str = "—"  # how the document prints an empty cell: a dash or nothing
+    late_days: int = 0  # published this many days after the 1月31日 deadline (publish.late)
 
 
 def _plans() -> list[Plan]:
@@ -85,7 +87,7 @@ def _plans() -> list[Plan]:
         Plan("trs", hrb, 2023, seed="004_27e045282ad3fd6c", null_text=""),
         Plan("trs", hrb, 2024, format="pdf"),
         Plan("trs", hrb, 2024, variant="draft"),
-        Plan("trs", ngq, 2022, format="pdf", seed="000_3af6345a2c5a8086"),
+        Plan("trs", ngq, 2022, format="pdf", seed="000_3af6345a2c5a8086", late_days=16),
     ]
     # (b) Hanweb: a county-level city's health bureau, 2012-2024.
     plans += [Plan("hanweb", hy, y) for y in range(2012, 2019)]
@@ -386,6 +388,13 @@ def _title(plan: Plan) -> str:
     return title
 
 
+def _prose_truth(figures: dict) -> dict:
+    """The figures a pre-2019 report states in its prose (nianbao.parse.prose2008 keys): its texts say
+    how many items and requests, that there were no reviews or lawsuits and that no fee was charged."""
+    return {"p08.proactive.items": figures["proactive"], "p08.requests.received": figures["requests"],
+            "p08.reviews.total": 0, "p08.litigation.total": 0, "p08.fees.yuan": 0}
+
+
 def _published(plan: Plan, rng: random.Random) -> str:
     if plan.variant == "corrected":
         return f"{plan.year + 1}-03-15"
@@ -393,7 +402,11 @@ def _published(plan: Plan, rng: random.Random) -> str:
         return f"{plan.year}-12-28"
     if plan.year < 2019:
         return f"{plan.year + 1}-03-{rng.randint(10, 31):02d}"
-    return f"{plan.year + 1}-01-{rng.randint(12, 30):02d}"
+    on_time = f"{plan.year + 1}-01-{rng.randint(12, 30):02d}"
+    if plan.late_days:
+        # The random draw above is still made, so every other report keeps its date.
+        return (date(plan.year + 1, 1, 31) + timedelta(days=plan.late_days)).isoformat()
+    return on_time
 
 
 def _report_id(plan: Plan) -> str:
@@ -462,8 +475,8 @@ def build_corpus() -> list[dict]:
             "agency": plan.agency,
             "year": plan.year,
             "format_version": version,
-            "cells": cells,
-            "failing_rules": rules,
+            "cells": cells if version != "pre2019" else _prose_truth(figures),
+            "failing_rules": rules + (["publish.late"] if plan.late_days else []),
             "title": _title(plan),
             "published": _published(plan, rng),
             "sections": _sections(plan, version, cells, figures),

@@ -190,6 +190,7 @@ class Template:
         for group in self.t4_groups:
             for col in self.t4_columns:
                 labels[f"t4.{group}.{col}"] = f"{t4_group_labels[group]} · {t4_col_labels[col]}"
+        labels.update(self.raw.get("prose2008", {}).get("keys", {}))  # pre-2019 prose figures
         return labels
 
 

@@ -4,18 +4,29 @@
   or more, a substring fallback for one or two (a trigram index cannot match those).
 - `reports.source_url` shows the original URL and a link to the archived copy in the replay server.
 - Amounts (万元) are shown with their unit.
+- `/report/<id>`: a report as printed (nianbao.datasette.report_page); every report id links to it.
+- Chinese headings, statuses, rule names and region names in the HTML pages (the JSON keeps English).
+- The printed-table views open on one report (the newest) in printed order.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.filters import FilterArguments
+from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from catalog import search_condition
+from nianbao.datasette.labels import (
+    STATUS_NAMES,
+    VIEW_COLUMNS,
+    region_label,
+    rule_label,
+)
 
 REPLAY_BASE = os.environ.get("NIANBAO_REPLAY_URL", "http://127.0.0.1:8080/nianbao").rstrip("/")
 SEARCH_TABLES = {"reports"}
@@ -42,17 +53,40 @@ def filters_from_request(request, database, table, datasette):
     extra = {"supports_search": True, "search": query}
     if not query:
         return FilterArguments([], {}, [], extra)
-    return FilterArguments(
-        [search_condition("nianbao_search")],
-        {"nianbao_search": query},
-        [f'text contains "{query}"'],
-        extra,
-    )
+    where = [search_condition("nianbao_search")]
+    human = [f'text contains "{query}"']
+    if not any(key.startswith("is_current") for key in request.args):
+        # Superseded versions only when asked for (the is_current facet).
+        where.append("is_current = 1")
+        human.append("current versions only")
+    return FilterArguments(where, {"nianbao_search": query}, human, extra)
+
+
+def _report_link(value) -> Markup:
+    if isinstance(value, dict):  # a foreign key Datasette expanded to {"value", "label"}
+        label = value.get("label") or value.get("value")
+        return Markup(f'<a class="report-link" href="/report/{escape(value.get("value"))}">{escape(label)}</a>'
+                      f' <small>#{escape(value.get("value"))}</small>')
+    return Markup(f'<a class="report-link" href="/report/{escape(value)}">{escape(value)}</a>')
 
 
 @hookimpl
 def render_cell(value, column, table, row, database):
-    """Links to original and archived copy on reports; 万元 after amounts."""
+    """Links to original and archived copy and to report pages; 万元 after amounts; Chinese labels."""
+    if value is not None and value != "" and (column == "report_id" or (table == "reports" and column == "id")):
+        return _report_link(value)
+    if value and column == "region" and str(value).isdigit():
+        label = region_label(str(value))
+        if label:
+            return Markup(f"{escape(value)} <span class=\"region-name\">{escape(label)}</span>")
+    if value and column == "status":
+        name = STATUS_NAMES.get(str(value))
+        if name:
+            return Markup(f'<span class="status status-{escape(value)}" title="{escape(value)}">{escape(name)}</span>')
+    if value and column == "rule":
+        name = rule_label(str(value))
+        if name != value:
+            return Markup(f'{escape(name)} <small class="rule-code">{escape(value)}</small>')
     if table == "reports" and column == "source_url" and value:
         url = str(value)
         archived = replay_url(row["archived_at"] if "archived_at" in row.keys() else None, url)
@@ -67,3 +101,105 @@ def render_cell(value, column, table, row, database):
         if isinstance(key, str) and key.endswith(".amount"):
             return Markup(f"{escape(value)} 万元")
     return None
+
+
+# --------------------------------------------------------------------------- the report page
+
+
+async def report_page(datasette, request):
+    """`/report/<id>`: one report laid out as the national template prints it."""
+    from nianbao.datasette.report_page import report_context
+
+    report_id = int(request.url_vars["id"])
+    db = datasette.get_database("catalog")
+    context = await db.execute_fn(lambda conn: report_context(conn, report_id))
+    if context is None:
+        return Response.html(f"<h1>没有编号为 {report_id} 的报告 (no report {report_id})</h1>", status=404)
+    report = context["report"]
+    context["archived_url"] = replay_url(report.get("archived_at"), report.get("source_url") or "")
+    return Response.html(await datasette.render_template("report.html", context, request=request))
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/report/(?P<id>\d+)$", report_page)]
+
+
+# --------------------------------------------------------------------------- Chinese headings
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    """column_labels (for _table.html headings) and search snippets on the reports table."""
+    labels = VIEW_COLUMNS.get(table or "", {})
+
+    async def inner():
+        extra = {"column_labels": labels}
+        query = (request.args.get("_search") or "").strip() if request is not None else ""
+        if table == "reports" and query:
+            extra["snippets"] = await _snippets(datasette, query)
+        return extra
+
+    return inner
+
+
+async def _snippets(datasette, query: str) -> dict[int, Markup]:
+    """Report id → a passage around the first match, the match marked (for up to 200 reports)."""
+    db = datasette.get_database("catalog")
+    result = await db.execute(
+        f"select r.id, s.title, s.sections from reports r join reports_search s on s.rowid = r.id "
+        f"where r.{search_condition('q')} limit 200", {"q": query})
+    return {row["id"]: mark_snippet(row["sections"] or row["title"] or "", query) for row in result.rows}
+
+
+def mark_snippet(text: str, query: str, width: int = 40) -> Markup:
+    """The passage of text around query's first occurrence, with every occurrence in <mark>."""
+    flat = re.sub(r"\s+", " ", text)
+    at = flat.find(query)
+    if at < 0:
+        return Markup(escape(flat[: width * 2]))
+    start, end = max(0, at - width), min(len(flat), at + len(query) + width)
+    passage = flat[start:end]
+    marked = escape(passage).replace(escape(query), Markup(f"<mark>{escape(query)}</mark>"))
+    return Markup(("…" if start else "") + marked + ("…" if end < len(flat) else ""))
+
+
+# --------------------------------------------------------------------------- printed-table defaults
+
+PRINTED_VIEWS = {"table2", "table3", "table4"}
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """A bare printed-table view (no query string) opens on the newest report, in printed order."""
+
+    def wrap(app):
+        async def wrapped(scope, receive, send):
+            if scope.get("type") == "http" and not scope.get("query_string"):
+                parts = scope.get("path", "").strip("/").split("/")
+                if len(parts) == 2 and parts[0] == "catalog" and parts[1] in PRINTED_VIEWS:
+                    target = await _newest_report(datasette)
+                    if target is not None:
+                        args = urlencode({"report_id": target, "_sort": "position"})
+                        location = f"/{parts[0]}/{parts[1]}?{args}"
+                        await send({"type": "http.response.start", "status": 302,
+                                    "headers": [(b"location", location.encode()),
+                                                (b"content-type", b"text/plain; charset=utf-8")]})
+                        await send({"type": "http.response.body", "body": location.encode()})
+                        return
+            await app(scope, receive, send)
+
+        return wrapped
+
+    return wrap
+
+
+async def _newest_report(datasette) -> int | None:
+    try:
+        db = datasette.get_database("catalog")
+        rows = (await db.execute(
+            "select r.id from reports r where r.is_current = 1 and exists "
+            "(select 1 from cells c where c.report_id = r.id) order by r.year desc, r.id desc limit 1")).rows
+    except Exception:  # no catalog database: the view answers as usual
+        return None
+    return rows[0][0] if rows else None
