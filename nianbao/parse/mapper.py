@@ -549,6 +549,9 @@ def _map_table3(ctx: _Context, start: int, stop: int) -> tuple[bool, int]:
             _map_row_by_header(ctx, row, columns, artifact, where)
             continue
         fitted, missing = _fit(row, width, artifact)
+        if len(row.core()) > width:
+            warnings.append(f"{where}: {len(row.core())} values for {width} columns; the leftmost "
+                            f"{len(row.core()) - width} taken for a column the template does not have and ignored")
         values = _values(fitted, [False] * len(fitted), where, warnings)
         if not missing:
             for column, value in zip(template.t3_columns, values, strict=True):
