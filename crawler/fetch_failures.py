@@ -11,6 +11,7 @@ filter would otherwise end without a word).
 from __future__ import annotations
 
 import logging
+import zlib
 from urllib.parse import urlsplit
 
 from scrapy import signals
@@ -113,6 +114,8 @@ def classify(failure: Failure, request: Request, max_redirects: int = 20) -> tup
         return "connection", message
     if any("SSL" in type(e).__module__ + type(e).__name__ for e in chain):
         return "tls", message
+    if isinstance(value, zlib.error) or any(w in message.lower() for w in ("decompress", "not a gzipped", "brotli")):
+        return "decode_error", f"{type(value).__name__}: {message}"[:500]
     if type(value).__module__.startswith("playwright"):
         for marker, reason in _BROWSER_ERRORS:
             if marker in message:

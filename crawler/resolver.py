@@ -1,6 +1,6 @@
 """The DNS resolver of Scrapy's connections, with the address policy applied to every answer.
 
-Every connection Scrapy's HTTP handler makes resolves its host here (``DNS_RESOLVER``), so an
+Every connection Scrapy's HTTP handler makes resolves its host here (``TWISTED_DNS_RESOLVER``), so an
 address is checked where it is connected to, whatever the URL spelled and wherever a redirect
 pointed: a host with any non-public address among its answers resolves to nothing (the
 download fails with a DNS lookup error and the refusal is remembered for the fetch-failure record),

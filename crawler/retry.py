@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -64,8 +65,23 @@ class RetryAfterMiddleware(RetryMiddleware):
             wait = min(wait, self.retry_after_max)
             self.crawler.stats.inc_value("retry/retry_after_waits")
             logger.info("%s: HTTP %s with Retry-After: retrying in %.0f s", request.url, response.status, wait)
+            self._hold_host(request, wait)
             await asyncio.sleep(wait)
         return retry
+
+    def _hold_host(self, request: Request, wait: float) -> None:
+        """Keep the host's other requests back too: Retry-After speaks for the server, not the URL.
+
+        Scrapy has no public call for this; its download slot waits until `lastseen + delay`, so
+        moving `lastseen` on holds the slot (only where a download delay is set, as by default).
+        """
+        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
+        try:
+            slot = downloader.slots.get(downloader.get_slot_key(request))
+            if slot is not None and slot.download_delay():
+                slot.lastseen = max(slot.lastseen, time.monotonic() + wait - slot.download_delay())
+        except AttributeError:
+            return  # another Scrapy's downloader: the retried request still waits
 
     def process_exception(self, request: Request, exception: Exception, spider=None):  # noqa: ANN001
         if isinstance(exception, CannotResolveHostError) and urlsplit(request.url).hostname in REFUSED:

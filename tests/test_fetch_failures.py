@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import sys
 import time
+import zlib
 
 import pytest
 from loopback_server import LoopbackServer, pdf, redirect, report_list, run_crawl, write_registry
@@ -175,3 +176,27 @@ def test_classification_of_wrapped_errors() -> None:
     assert classify(Failure(DownloadTimeoutError("took longer")), request)[0] == "timeout"
     assert classify(Failure(IgnoreRequest("max redirections reached")), request)[0] == "redirect_loop"
     assert classify(Failure(IgnoreRequest("Forbidden by robots.txt")), request)[0] == "robots"
+    assert classify(Failure(zlib.error("Error -3 while decompressing data")), request)[0] == "decode_error"
+    assert classify(Failure(IgnoreRequest("Ignored response: larger than download max size (200 bytes)")),
+                    Request("http://a.example.gov.cn/y.pdf"))[0] == "size_cap"
+
+
+def test_retry_after_holds_the_whole_host(tmp_path) -> None:
+    """After a 429 with Retry-After: 3, no request of the same host goes out for 3 s (with the
+    default politeness delay on), not only the retried one."""
+    with LoopbackServer("127.0.0.1") as server:
+        others = {f"/d{i}.pdf": f"{name}局" for i, name in enumerate("乙丙丁戊")}
+        server.routes["/"] = report_list({**others, "/busy.pdf": "甲局"})  # the last link is fetched first
+        server.routes["/busy.pdf"] = _once((429, {"Retry-After": "3"}, b"slow down"), pdf("busy"))
+        for path in others:
+            server.routes[path] = pdf(path)
+        registry = write_registry(tmp_path / "portals.csv", [
+            {"id": "lab", "agency": "样例局", "url": server.url("/"), "allow_private": "true"},
+        ])
+        result = run_crawl(tmp_path, registry, {"DOWNLOAD_DELAY": 0.2, "DOWNLOAD_DELAY_JITTER": 0,
+                                                "CONCURRENT_REQUESTS_PER_DOMAIN": 1})
+    assert result.returncode == 0, result.stderr[-3000:]
+    refused_at = server.hits("/busy.pdf")[0].at
+    later = [h for h in server.log if h.at > refused_at]
+    assert {h.path for h in later} == {*others, "/busy.pdf"}
+    assert min(h.at for h in later) - refused_at >= 2.9
