@@ -52,6 +52,7 @@ _SECTION_TEXT = re.compile(r"(政府|政务|部门|信息)公开|公开(目录|�
 _SECTION_PATH = re.compile(r"/(xxgk|zwgk|gkml|zfxxgk|xxgkml|zfgk|govinfo|openness|gk)(/|\.|$|_)", re.I)
 # sections of a disclosure platform that never hold the 年报 column
 _NOT_A_SECTION = re.compile(r"指南|申请|依申请|意见|互动|留言|信箱|统计|登录|注册|English", re.I)
+_A_YEAR = re.compile(r"(19|20)\d{2}")
 _COUNT_TEXT = re.compile(r"共\s*\d+\s*(条|篇|页|项|记录)")
 _PAGER_TEXT = re.compile(r"下一页|上一页|尾页|末页|首页\s*上一页|第\s*\d+\s*页")
 _PAGER_CLASS = "contains(@class,'page') or contains(@id,'page') or contains(@class,'pager') or contains(@class,'pagination')"
@@ -69,7 +70,8 @@ def rank_link(text: str, url: str) -> int | None:
     if classify.is_disclosure_section_link(text):
         return TIER_DISCLOSURE
     norm = classify.normalise_title(text)
-    if norm and len(norm) <= 20 and not _NOT_A_SECTION.search(norm):
+    # a section is named by what it holds, never by a year (that is an item: a report, a notice)
+    if norm and len(norm) <= 20 and not _NOT_A_SECTION.search(norm) and not _A_YEAR.search(norm):
         if _SECTION_TEXT.search(norm) or (_SECTION_PATH.search(urlsplit(url).path) and not norm.isdigit()):
             return TIER_SECTION
     return None
@@ -209,11 +211,13 @@ def list_look(response: Response, adapter_name: str, entries: list[Entry], rende
         "adapter": adapter_name,
         "items": len(entries),
         "report_items": len(reports),
-        "sample_titles": [e.title[:40] for e in entries[:3]],
+        # item-like titles first: navigation links (首页, 政府信息公开) say nothing about the list
+        "sample_titles": [e.title[:40] for e in sorted(entries, key=lambda e: len(e.title) <= 8)[:3]],
         "pager": has_pager(response),
         "count_text": clean_text(count.group(0)) if count else None,
         "empty_container": has_empty_container(response),
         "rendered": rendered,
+        "render_reason": response.meta.get("render_reason"),
     }
     return look
 

@@ -143,7 +143,6 @@ class PortalsSpider(scrapy.Spider):
             spider.journal = CrawlJournal(Path(jobdir) / JOURNAL_FILE)
         crawler.signals.connect(spider._closed, signal=scrapy.signals.spider_closed)
         crawler.signals.connect(spider._robots_parsed, signal=scrapy.signals.robots_parsed)
-        crawler.signals.connect(spider._request_dropped, signal=scrapy.signals.request_dropped)
         return spider
 
     def _closed(self, spider: scrapy.Spider, reason: str) -> None:
@@ -164,16 +163,6 @@ class PortalsSpider(scrapy.Spider):
             return True
         agent = self.settings.get("ROBOTSTXT_USER_AGENT") or self.settings.get("USER_AGENT")
         return bool(parser.allowed(url, agent))
-
-    def _request_dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
-        """A discovery candidate the scheduler dropped (already fetched this crawl): go on with the next."""
-        portal = self.portals.get(request.meta.get("portal_id"))
-        if portal is None or not request.meta.get("discovery"):
-            return
-        self.discoveries[portal.id].record(request.url, NOT_A_LIST, "already fetched in this crawl",
-                                           **self._candidate_fields(request))
-        for follow_up in self._next_discovery(portal):
-            self.crawler.engine.crawl(follow_up)
 
     # ------------------------------------------------------------------ start
 
@@ -203,7 +192,7 @@ class PortalsSpider(scrapy.Spider):
             self.discoveries[portal.id] = discovery
             discovery.pages += 1
             discovery.in_flight = portal.url
-            meta: dict[str, Any] = {"portal_id": portal.id, "depth": 0, "discovery": True,
+            meta: dict[str, Any] = {"portal_id": portal.id, "link_depth": 0, "discovery": True,
                                     "candidate": {"text": "", "tier": -1}}
             if portal.needs_browser:
                 meta.update(self._browser_meta())
@@ -278,7 +267,7 @@ class PortalsSpider(scrapy.Spider):
     def _candidate_fields(request: scrapy.Request) -> dict[str, Any]:
         candidate = request.meta.get("candidate") or {}
         return {"text": candidate.get("text", ""), "tier": candidate.get("tier", -1),
-                "depth": request.meta.get("depth", 0)}
+                "depth": request.meta.get("link_depth", 0)}
 
     def _entry(self, response: Response) -> Iterator[Any]:
         portal = self._portal(response)
@@ -292,7 +281,7 @@ class PortalsSpider(scrapy.Spider):
             yield from self._next_discovery(portal)
             return
         self._count(portal.id, "pages")
-        depth = response.meta.get("depth", 0)
+        depth = response.meta.get("link_depth", 0)
         rendered = bool(response.meta.get("playwright"))
         adapter = select_adapter(response)
         entries = adapter.entries(response)
@@ -388,12 +377,13 @@ class PortalsSpider(scrapy.Spider):
         yield from self._next_discovery(portal)
 
     def _render_checked(self, page_url: str, portal: Portal, check: dict, why: str) -> Iterator[Any]:
-        meta = {"portal_id": portal.id, "referer_url": check["referer"], "depth": check["fields"].get("depth", 0),
+        meta = {"portal_id": portal.id, "referer_url": check["referer"], "link_depth": check["fields"].get("depth", 0),
                 "discovery": True, "render_reason": why,
                 "candidate": {"text": check["fields"].get("text", ""), "tier": check["fields"].get("tier", -1)},
                 **self._browser_meta()}
         self.crawler.stats.inc_value("portals/browser_rendered")
         self._discovery_renders[portal.id] = self._discovery_renders.get(portal.id, 0) + 1
+        self.logger.info("%s: rendered in the browser: %s (portal %s)", page_url, why, portal.id)
         yield scrapy.Request(page_url, callback=self.parse_entry, errback=self.on_error, meta=meta, dont_filter=True)
 
     def _may_render(self, portal: Portal) -> bool:
@@ -410,9 +400,12 @@ class PortalsSpider(scrapy.Spider):
         if candidate is None:
             return
         discovery.pages += 1
-        meta = {"portal_id": portal.id, "referer_url": candidate.referer, "depth": candidate.depth,
+        meta = {"portal_id": portal.id, "referer_url": candidate.referer, "link_depth": candidate.depth,
                 "discovery": True, "candidate": {"text": candidate.text, "tier": candidate.tier}}
-        yield scrapy.Request(candidate.url, callback=self.parse_entry, errback=self.on_error, meta=meta)
+        # not filtered: the search has its own once-per-portal set, and portals sharing a site (a city and
+        # its bureaux) each need their own walk through the shared pages
+        yield scrapy.Request(candidate.url, callback=self.parse_entry, errback=self.on_error, meta=meta,
+                             dont_filter=True)
 
     @staticmethod
     def _frames_and_script_redirects(response: Response) -> list[str]:
@@ -424,12 +417,13 @@ class PortalsSpider(scrapy.Spider):
 
     def _rendered_again(self, response: Response, portal: Portal, callback, why: str = "") -> scrapy.Request:
         meta = {"portal_id": portal.id, "referer_url": response.meta.get("referer_url"),
-                "depth": response.meta.get("depth", 0), **self._browser_meta()}
+                "link_depth": response.meta.get("link_depth", 0), **self._browser_meta()}
         for key in ("discovery", "candidate"):
             if key in response.meta:
                 meta[key] = response.meta[key]
         if why:
             meta["render_reason"] = why
+            self.logger.info("%s: rendered in the browser: %s (portal %s)", response.url, why, portal.id)
         if callback == self.parse_entry:
             self._discovery_renders[portal.id] = self._discovery_renders.get(portal.id, 0) + 1
         self.crawler.stats.inc_value("portals/browser_rendered")
@@ -737,7 +731,7 @@ class PortalsSpider(scrapy.Spider):
             return
         if request.meta.get("discovery"):
             discovery = self.discoveries[portal_id]
-            if request.meta.get("depth", 0) == 0 and request.url == portal.url:
+            if request.meta.get("link_depth", 0) == 0 and request.url == portal.url:
                 discovery.start_error = f"{type(failure.value).__name__}: {message}"
             discovery.record(request.url, FAILED, message, **self._candidate_fields(request))
             yield from self._next_discovery(portal)
