@@ -89,6 +89,11 @@ class PortalBudgets:
         usage.scheduled += 1
         return True
 
+    def exhausted(self, portal_id: str) -> bool:
+        """True once the portal may schedule nothing more (a budget spent, or every page scheduled)."""
+        usage = self.of(portal_id)
+        return bool(self.spent(portal_id) or (self.pages and usage.scheduled >= self.pages))
+
     def report(self, portal_id: str) -> dict | None:
         """The budget part of a diagnosis: None when no budget was hit."""
         usage = self.usage.get(portal_id)
@@ -98,7 +103,7 @@ class PortalBudgets:
             "hit": usage.hit or f"pages budget of {self.pages} requests: no more requests scheduled",
             "requests": usage.requests, "bytes": usage.bytes,
             "seconds": round(self.clock() - usage.started, 1) if usage.started is not None else 0,
-            "dropped_requests": usage.dropped, "links_not_followed": usage.not_scheduled,
+            "dropped_requests": usage.dropped, "links_not_followed": usage.not_scheduled,  # links or list items
             "limits": {"pages": self.pages, "bytes": self.bytes, "seconds": self.seconds},
         }
 

@@ -447,7 +447,11 @@ class PortalsSpider(scrapy.Spider):
     def _list(self, response: Response, portal: Portal, adapter) -> Iterator[Any]:
         entries = adapter.entries(response)
         followed = 0
-        for entry in entries:
+        for position, entry in enumerate(entries):
+            if self.budgets.exhausted(portal.id):
+                # the rest of a huge list is not even classified: the diagnosis counts what was left
+                self.budgets.of(portal.id).not_scheduled += len(entries) - position
+                break
             request = self._follow_entry(entry, response, portal)
             if request is not None:
                 followed += 1
@@ -701,7 +705,8 @@ class PortalsSpider(scrapy.Spider):
         """
         request = failure.request
         outputs = list(self._failed(failure, request))
-        if self.journal is not None and failure.check(HttpError):
+        # a failed discovery candidate is done too: a resumed crawl replays what the search went on to
+        if self.journal is not None and (failure.check(HttpError) or request.meta.get("discovery")):
             self.journal.record(journal_key(self, request), request.url, serialise(self, outputs))
         return outputs
 

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
 from test_spider import ROOT, crawl_command, documents
 
+from crawler.adapters import select_adapter
 from crawler.budget import PortalBudgets
 from crawler.diagnosis import diagnose
 from crawler.discovery import (
@@ -37,6 +39,7 @@ from crawler.discovery import (
 from nianbao.sample_portals.families import linkedjs, nocolumn, robotsnav
 from nianbao.sample_portals.truth import expected_documents
 from nianbao.serve import build_metadata
+from spiders.portals import PortalsSpider
 
 DISCOVERY_PORTALS = ("sample-robotsnav", "sample-linkedjs", "sample-emptylist", "sample-nocolumn", "sample-blocked")
 
@@ -311,3 +314,22 @@ def test_refresh_exits_0_when_some_portals_fail_and_lists_them(sample_portals, t
     assert failing["sample-nocolumn"]["status"] == "no_column"
     assert summary["diagnoses"]["sample-gbk"]["status"] == "ok" and summary["reports_new"] > 0
     assert f"portal gone: unreachable: {gone}" in result.stderr
+
+
+def test_a_list_of_thousands_of_report_links_schedules_no_more_than_the_budget(tmp_path):
+    registry = tmp_path / "registry.csv"
+    registry.write_text("id,agency,url,region,level,render,allow_private,notes\n"
+                        "flood,某局,http://127.0.0.1:9/col/index.html,,,,true,\n", encoding="utf-8")
+    crawler = get_crawler(PortalsSpider, {"PORTAL_BUDGET_PAGES": 200})
+    spider = PortalsSpider.from_crawler(crawler, portals=str(registry))
+    spider.portals = {p.id: p for p in spider.registry.portals}
+    rows = "".join(f'<li><a href="/col/{i}.html">某局{2008 + i % 16}年政府信息公开工作年度报告</a></li>'
+                   for i in range(5000))
+    url = "http://127.0.0.1:9/col/index.html"
+    page = HtmlResponse(url, body=f"<ul class='list'>{rows}</ul>".encode(), encoding="utf-8",
+                        request=Request(url, meta={"portal_id": "flood"}))
+    out = list(spider._list(page, spider.portals["flood"], select_adapter(page)))
+    requests = [o for o in out if isinstance(o, Request)]
+    assert len(requests) == 200
+    report = spider.budgets.report("flood")
+    assert report["links_not_followed"] == 5000 - 200 and "pages budget of 200" in report["hit"]
