@@ -33,13 +33,17 @@ def diagnose(portal_id: str, discovery: PortalDiscovery | None, counters: dict[s
         detail["budget"] = budget
     if discovery is not None and discovery.budget_hit:
         detail.setdefault("budget", {})["discovery"] = discovery.budget_hit
-    start = outcomes[0] if outcomes and discovery and outcomes[0].url == discovery.start_url else None
+    start = next((o for o in outcomes if o.tier == -1), None)  # the registry URL's own outcome
 
     if blocked or any(o.result == BLOCKED for o in outcomes):
         why = next((o.reason for o in outcomes if o.result == BLOCKED), "anti-bot answer")
         status, reason = "blocked", f"anti-bot answer: {why}"
     elif reports:
         status, reason = "ok", f"{reports} reports"
+    elif counters.get("report_documents"):
+        # a resumed crawl: the reports came back from the journal, not from pages walked again
+        reports = int(counters["report_documents"])
+        status, reason = "ok", f"{reports} report documents (resumed from the journal)"
     elif start is not None and start.result == ROBOTS:
         status, reason = "robots", f"robots.txt disallows the start page {start.url}"
     elif pages == 0 and start is not None and start.result == FAILED:
@@ -97,7 +101,8 @@ def diagnose_crawl(spider, stats: dict) -> list[dict]:
     blocked = getattr(spider, "blocked_portals", set()) or set()
     out = []
     for portal_id in sorted(portals):
-        counters = {what: stats.get(f"portal/{portal_id}/{what}", 0) for what in ("pages", "reports", "errors")}
+        counters = {what: stats.get(f"portal/{portal_id}/{what}", 0)
+                    for what in ("pages", "reports", "errors", "report_documents")}
         budget = budgets.report(portal_id) if isinstance(budgets, PortalBudgets) else None
         out.append(diagnose(portal_id, discoveries.get(portal_id), counters,
                             blocked=portal_id in blocked or bool(stats.get(f"portal/{portal_id}/blocked")),

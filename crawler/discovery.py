@@ -182,9 +182,11 @@ class PortalDiscovery:
 
     def record(self, url: str, result: str, reason: str, look: dict | None = None, text: str = "",
                tier: int = -1, depth: int = 0) -> None:
-        """The outcome of a candidate (or of the start page)."""
-        if self.in_flight == url:
-            self.in_flight = None
+        """The outcome of a candidate (or of the start page); the search may go on with the next.
+
+        One candidate is in flight at a time, so an outcome is always the in-flight one's, whatever
+        URL it ended at (redirects)."""
+        self.in_flight = None
         if result == COLUMN and url not in self.columns:
             self.columns.append(url)
         self.outcomes.append(Outcome(url, text, tier, depth, result, reason, look))

@@ -67,7 +67,14 @@ class CrawlRecorder:
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         return extension
+
+    def item_scraped(self, item, response, spider) -> None:
+        """Report documents handed on per portal, replayed ones of a resumed crawl included (the
+        diagnosis of a resumed portal rests on them: its pages were not walked again)."""
+        if item.get("kind") in ("report_page", "attachment") and item.get("portal_id"):
+            self.crawler.stats.inc_value(f"portal/{item['portal_id']}/report_documents")
 
     def spider_opened(self, spider) -> None:
         from catalog import load_portals, open_catalog, record_crawl_start

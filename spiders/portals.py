@@ -736,7 +736,7 @@ class PortalsSpider(scrapy.Spider):
             return
         if request.meta.get("discovery"):
             discovery = self.discoveries[portal_id]
-            if request.meta.get("link_depth", 0) == 0 and request.url == portal.url:
+            if (request.meta.get("candidate") or {}).get("tier") == -1:  # the registry URL itself
                 discovery.start_error = f"{type(failure.value).__name__}: {message}"
             discovery.record(request.url, FAILED, message, **self._candidate_fields(request))
             yield from self._next_discovery(portal)

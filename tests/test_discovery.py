@@ -96,6 +96,9 @@ def test_links_are_ranked_年报_first_then_the_disclosure_platform_then_section
     assert rank_link("信息公开目录", "http://x.gov.cn/a/") == TIER_DISCLOSURE
     assert rank_link("部门信息公开专栏链接", "http://x.gov.cn/a/") == TIER_SECTION
     assert rank_link("机构概况", "http://x.gov.cn/xxgk/jggk/") == TIER_SECTION  # by its xxgk path
+    # link texts of a real district disclosure platform (source in docs/architecture.md, Discovery)
+    assert rank_link("部门政务公开", "http://x.gov.cn/col/col1/index.html") == TIER_DISCLOSURE
+    assert rank_link("信息公开部门目录", "http://x.gov.cn/col/col2/index.html") == TIER_SECTION
     for text in ("政府信息公开指南", "依申请公开", "统计年报", "互动交流", "2023年政府信息公开工作年度报告"):
         assert rank_link(text, "http://x.gov.cn/a/") in (None,), text
 
@@ -165,6 +168,17 @@ def test_diagnosis_statuses_from_outcomes():
     assert d["status"] == "unreachable" and "Connection refused" in d["reason"]
     assert diagnose("p", search, {"pages": 3, "reports": 4})["status"] == "ok"
     assert diagnose("p", search, {"reports": 0}, blocked=True)["status"] == "blocked"
+    # every 年报 link disallowed, nothing else found: robots, naming what was refused
+    refused = PortalDiscovery("q", "http://x.gov.cn/index.html")
+    refused.record("http://x.gov.cn/index.html", "not_a_list", "no report items")
+    refused.record("http://x.gov.cn/search/nb", ROBOTS, "disallowed", tier=TIER_COLUMN, depth=1)
+    refused.record("http://x.gov.cn/xxgk/", "not_a_list", "no report items", tier=TIER_DISCLOSURE, depth=1)
+    d = diagnose("q", refused, {"pages": 2, "reports": 0})
+    assert d["status"] == "robots" and d["reason"].endswith("http://x.gov.cn/search/nb")
+    # a budget that was hit is part of the reason whatever the status
+    budget = {"hit": "time budget of 60 s spent"}
+    assert diagnose("q", refused, {"pages": 9, "reports": 3}, budget=budget)["reason"] == (
+        "3 reports; budget: time budget of 60 s spent")
 
 
 # ---------------------------------------------------------------------- on the sample portals
