@@ -8,8 +8,9 @@ links, endless pagination, huge attachments). Each portal gets
     PORTAL_BUDGET_SECONDS  wall time from the portal's first request
 
 (0 switches a budget off). Once one is spent, `PortalBudgetMiddleware` drops the portal's further
-requests before they are sent and the spider stops scheduling new ones; what was hit, and how much
-was left undone, goes into the portal's diagnosis.
+requests as they enter the downloader and the spider stops scheduling new ones; what was hit, and how
+much was left undone, goes into the portal's diagnosis. Requests already in the downloader's queue when
+the time or bytes budget runs out (at most CONCURRENT_REQUESTS) are still sent.
 """
 
 from __future__ import annotations
