@@ -79,9 +79,11 @@ def rank_link(text: str, url: str) -> int | None:
 
 @dataclass(order=True)
 class Candidate:
-    """A page that may lead to (or be) the 年报 column."""
+    """A page that may lead to (or be) the 年报 column. Ordered by rank, then by host (the start
+    URL's own host before the site's other hosts: a bureau's 年报 before its city's), then depth."""
 
     tier: int
+    off_host: bool
     depth: int
     seq: int
     url: str = field(compare=False)
@@ -139,7 +141,8 @@ class PortalDiscovery:
             return False
         self._seen.add(url)
         self._seq += 1
-        heapq.heappush(self._frontier, Candidate(tier, depth, self._seq, url, clean_text(text)[:60], referer))
+        off_host = urlsplit(url).netloc != urlsplit(self.start_url).netloc
+        heapq.heappush(self._frontier, Candidate(tier, off_host, depth, self._seq, url, clean_text(text)[:60], referer))
         return True
 
     def offer_links(self, response: Response, depth: int) -> int:
@@ -160,8 +163,8 @@ class PortalDiscovery:
         found, or the page budget is spent (the candidates left are recorded as not tried).
         """
         while self._frontier:
-            if self.columns and self._frontier[0].tier != TIER_COLUMN:
-                return None
+            if self.columns and (self._frontier[0].tier != TIER_COLUMN or self._frontier[0].off_host):
+                return None  # the column is found: only further 年报 columns of the same host are worth a try
             if self.pages >= self.max_pages:
                 self.budget_hit = f"discovery pages {self.max_pages} reached"
                 for left in sorted(self._frontier):

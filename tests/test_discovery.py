@@ -122,6 +122,15 @@ def test_the_search_is_best_first_skips_what_robots_disallows_and_keeps_to_its_b
     assert search.outcomes[-1].result == "not_tried" and search.outcomes[-1].url == "http://x.gov.cn/xxgk/jggk/"
 
 
+def test_the_start_hosts_own_pages_come_before_the_sites_other_hosts():
+    search = PortalDiscovery("p", "http://wjw.x.gov.cn/index.html")
+    search.offer("http://www.x.gov.cn/xxgk/nb/", "政府信息公开年报", 1, None)  # the city's column
+    search.offer("http://wjw.x.gov.cn/xxgk/nb/", "政府信息公开年报", 2, None)  # the bureau's own
+    assert search.next_candidate(lambda url: True).url == "http://wjw.x.gov.cn/xxgk/nb/"
+    search.record("http://wjw.x.gov.cn/xxgk/nb/", COLUMN, "the 年报 column", tier=TIER_COLUMN)
+    assert search.next_candidate(lambda url: True) is None  # the city's column is not the bureau's
+
+
 def test_once_the_column_is_found_only_column_links_are_tried():
     search = PortalDiscovery("p", "http://x.gov.cn/index.html")
     search.offer("http://x.gov.cn/xxgk/", "政府信息公开", 1, None)
