@@ -52,6 +52,7 @@ _SECTION_TEXT = re.compile(r"(政府|政务|部门|信息)公开|公开(目录|�
 _SECTION_PATH = re.compile(r"/(xxgk|zwgk|gkml|zfxxgk|xxgkml|zfgk|govinfo|openness|gk)(/|\.|$|_)", re.I)
 # sections of a disclosure platform that never hold the 年报 column
 _NOT_A_SECTION = re.compile(r"指南|申请|依申请|意见|互动|留言|信箱|统计|登录|注册|English", re.I)
+_INDEX_PATH = re.compile(r"(/|/index\.s?html?|/index\.jsp|/default\.s?html?)$", re.I)
 _A_YEAR = re.compile(r"(19|20)\d{2}")
 _COUNT_TEXT = re.compile(r"共\s*\d+\s*(条|篇|页|项|记录)")
 _PAGER_TEXT = re.compile(r"下一页|上一页|尾页|末页|首页\s*上一页|第\s*\d+\s*页")
@@ -72,7 +73,11 @@ def rank_link(text: str, url: str) -> int | None:
     norm = classify.normalise_title(text)
     # a section is named by what it holds, never by a year (that is an item: a report, a notice)
     if norm and len(norm) <= 20 and not _NOT_A_SECTION.search(norm) and not _A_YEAR.search(norm):
-        if _SECTION_TEXT.search(norm) or (_SECTION_PATH.search(urlsplit(url).path) and not norm.isdigit()):
+        if _SECTION_TEXT.search(norm):
+            return TIER_SECTION
+        # a short navigation label leading to a column index under a disclosure path (not an item in it)
+        path = urlsplit(url).path
+        if len(norm) <= 10 and not norm.isdigit() and _SECTION_PATH.search(path) and _INDEX_PATH.search(path):
             return TIER_SECTION
     return None
 

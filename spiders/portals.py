@@ -287,9 +287,15 @@ class PortalsSpider(scrapy.Spider):
         entries = adapter.entries(response)
         reports = [e for e in entries if classify.is_annual_report(e.title)]
         year_tabs = [e for e in entries if classify.is_year_tab(e.title) and same_site(e.url, portal.url)]
-        if reports or (year_tabs and fields.get("tier") in (TIER_COLUMN, -1)):
+        named = fields.get("tier") == TIER_COLUMN or (fields.get("tier") == -1 and adapter.name != "generic")
+        # a 年报-named page (or a start page of a known CMS family) whose items come from further
+        # pages or data endpoints of its family (a JSON API, a record proxy) is the column too
+        data_pages = named and not reports and not adapter.needs_browser(response, entries) \
+            and bool(adapter.next_pages(response))
+        if reports or (year_tabs and fields.get("tier") in (TIER_COLUMN, -1)) or data_pages:
             look = list_look(response, adapter.name, entries, rendered)
-            what = f"{len(reports)} report items" if reports else f"{len(year_tabs)} year tabs"
+            what = (f"{len(reports)} report items" if reports else f"{len(year_tabs)} year tabs" if year_tabs
+                    else "items on further pages")
             discovery.record(response.url, COLUMN, f"the 年报 column: {what} ({adapter.name} list)", look, **fields)
             yield from self._list(response, portal, adapter)
             discovery.offer_links(response, depth + 1)
@@ -458,13 +464,14 @@ class PortalsSpider(scrapy.Spider):
                 yield request
         rendered = bool(response.meta.get("playwright"))
         spent = self.budgets.spent(portal.id)
-        if not followed and not spent and not rendered and (
+        pages = adapter.next_pages(response)
+        if not followed and not pages and not spent and not rendered and (
                 adapter.needs_browser(response, entries) or clearly_a_list(response)):
             # a list page that shows nothing although it is one: the browser, once, before giving up
             yield self._rendered_again(response, portal, self.parse_list, why="list page shows no items")
             return
         yield self._document(response, portal, "list_page", title=self._page_title(response))
-        for page in adapter.next_pages(response):
+        for page in pages:
             if same_site(page.url, portal.url):
                 request = self._page_request(page, portal, response.url, adapter.name)
                 if request is not None:

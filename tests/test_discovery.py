@@ -96,6 +96,7 @@ def test_links_are_ranked_年报_first_then_the_disclosure_platform_then_section
     assert rank_link("信息公开目录", "http://x.gov.cn/a/") == TIER_DISCLOSURE
     assert rank_link("部门信息公开专栏链接", "http://x.gov.cn/a/") == TIER_SECTION
     assert rank_link("机构概况", "http://x.gov.cn/xxgk/jggk/") == TIER_SECTION  # by its xxgk path
+    assert rank_link("机构职能", "http://x.gov.cn/xxgk/jggk/202301/t20230110_1.html") is None  # an item there
     # link texts of a real district disclosure platform (source in docs/architecture.md, Discovery)
     assert rank_link("部门政务公开", "http://x.gov.cn/col/col1/index.html") == TIER_DISCLOSURE
     assert rank_link("信息公开部门目录", "http://x.gov.cn/col/col2/index.html") == TIER_SECTION
@@ -364,3 +365,21 @@ def test_a_list_of_thousands_of_report_links_schedules_no_more_than_the_budget(t
     assert len(requests) == 200
     report = spider.budgets.report("flood")
     assert report["links_not_followed"] == 5000 - 200 and "pages budget of 200" in report["hit"]
+
+
+def test_a_年报_named_page_whose_items_are_on_further_pages_is_walked_as_the_column(tmp_path):
+    registry = tmp_path / "registry.csv"
+    registry.write_text("id,agency,url,region,level,render,allow_private,notes\n"
+                        "p,某局,http://127.0.0.1:9/index.html,,,,true,\n", encoding="utf-8")
+    spider = PortalsSpider.from_crawler(get_crawler(PortalsSpider), portals=str(registry))
+    spider.portals = {p.id: p for p in spider.registry.portals}
+    spider.discoveries["p"] = PortalDiscovery("p", "http://127.0.0.1:9/index.html")
+    # the first page of a TRS column holds only a notice; its pager script names two more pages
+    url = "http://127.0.0.1:9/xxgk/nb/index.html"
+    html = ('<ul><li><a href="./t1.html">关于做好2023年政府信息公开工作年度报告编制工作的通知</a></li></ul>'
+            '<script>createPageHTML(3, 0, "index", "html");</script>')
+    meta = {"portal_id": "p", "discovery": True, "link_depth": 1, "candidate": {"text": "年报", "tier": TIER_COLUMN}}
+    page = HtmlResponse(url, body=html.encode(), encoding="utf-8", request=Request(url, meta=meta))
+    out = [o for o in spider._entry(page) if isinstance(o, Request)]
+    assert {o.url for o in out} >= {"http://127.0.0.1:9/xxgk/nb/index_1.html", "http://127.0.0.1:9/xxgk/nb/index_2.html"}
+    assert spider.discoveries["p"].columns == [url]
