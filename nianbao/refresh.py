@@ -104,8 +104,9 @@ def summarise(root: Path, since: str) -> dict:
                       (select count(*) from findings f where f.report_id = r.id)
                from reports r where r.parsed_at >= ? order by r.agency, r.year""", [since])
     ]
-    crawl = db.execute("select stats from crawls where started_at >= ? order by id desc limit 1", [since]).fetchone()
-    portals = (json.loads(crawl[0]) if crawl and crawl[0] else {}).get("portals/summary", {})
+    crawl = db.execute("select id, stats from crawls where started_at >= ? order by id desc limit 1", [since]).fetchone()
+    portals = (json.loads(crawl[1]) if crawl and crawl[1] else {}).get("portals/summary", {})
+    diagnoses = crawl_diagnoses(db, crawl[0]) if crawl else {}
     return {
         "captures": count("select count(*) from captures where timestamp >= ?", since),
         "revisits": count("select count(*) from captures where timestamp >= ? and warc_type = 'revisit'", since),
@@ -116,6 +117,8 @@ def summarise(root: Path, since: str) -> dict:
         "portals_blocked": sorted(pid for pid, stats in portals.items() if stats.get("blocked")),
         "portals": portals,
         "fetch_failures": fetch_failure_summary(db, since),
+        "diagnoses": diagnoses,
+        "portals_failing": [{"portal_id": pid, **d} for pid, d in diagnoses.items() if d["status"] != "ok"],
         "new_reports": new_reports,
     }
 
@@ -131,6 +134,29 @@ def mark_killed_crawls(root: Path) -> list[int]:
         return mark_interrupted_crawls(db, "killed")
     finally:
         db.close()
+
+
+def crawl_diagnoses(db, crawl_id: int) -> dict[str, dict]:
+    """Every portal's diagnosis of one crawl: {portal_id: {status, reports, errors, reason, budget}}."""
+    out = {}
+    for portal_id, status, reports, errors, reason, detail in db.execute(
+            "select portal_id, status, reports, errors, reason, detail from portal_diagnoses "
+            "where crawl_id = ? order by portal_id", [crawl_id]):
+        row = {"status": status, "reports": reports, "errors": errors, "reason": reason}
+        budget = (json.loads(detail) if detail else {}).get("budget")
+        if budget:
+            row["budget"] = budget
+        out[portal_id] = row
+    return out
+
+
+# diagnoses of a portal that could not be crawled at all
+UNCRAWLABLE = ("unreachable",)
+
+
+def nothing_crawled(diagnoses: dict[str, dict]) -> bool:
+    """True when the crawl diagnosed portals and every one of them was unreachable."""
+    return bool(diagnoses) and all(d["status"] in UNCRAWLABLE for d in diagnoses.values())
 
 
 def refresh(root: Path, portals: str | None = None, only: str | None = None,
@@ -164,7 +190,16 @@ def refresh(root: Path, portals: str | None = None, only: str | None = None,
             if killed:
                 summary["crawls_marked_killed"] = killed
             print(json.dumps(summary, ensure_ascii=False, indent=2))
-            return 0 if crawl_code == 0 else 1
+            if crawl_code != 0:
+                return 1
+            for failing in summary["portals_failing"]:
+                print(f"nianbao refresh: portal {failing['portal_id']}: {failing['status']}: {failing['reason']}",
+                      file=sys.stderr)
+            if nothing_crawled(summary["diagnoses"]):
+                print(f"nianbao refresh: every portal of {registry} was unreachable "
+                      f"({len(summary['diagnoses'])} portals); nothing was crawled", file=sys.stderr)
+                return 1
+            return 0
     except DataDirLocked as exc:
         print(f"nianbao refresh: {exc}", file=sys.stderr)
         return 1

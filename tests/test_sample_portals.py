@@ -120,6 +120,7 @@ def test_registry_lists_every_portal(sample_portals: SamplePortals) -> None:
     ids = [r["id"] for r in rows]
     assert ids[:5] == ["sample-trs", "sample-hanweb", "sample-jsapp", "sample-gbk", "sample-blocked"]
     assert {"sample-gkmlpt", "sample-trssearch", "sample-jspager"} <= set(ids)
+    assert {"sample-robotsnav", "sample-linkedjs", "sample-emptylist", "sample-nocolumn"} <= set(ids)
     assert all(r["allow_private"] == "true" and r["url"].startswith("http://127.0.0.1:") for r in rows)
     assert {r["id"]: r["render"] for r in rows}["sample-jsapp"] == "js"
     assert set(rows[0]) == {"id", "agency", "url", "region", "level", "render", "allow_private", "notes"}

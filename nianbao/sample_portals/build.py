@@ -16,13 +16,26 @@ import time
 from pathlib import Path
 
 from nianbao.sample_portals.corpus import build_corpus
-from nianbao.sample_portals.families import gbk, gkmlpt, hanweb, jsapp, jspager, trs, trssearch
+from nianbao.sample_portals.families import (
+    emptylist,
+    gbk,
+    gkmlpt,
+    hanweb,
+    jsapp,
+    jspager,
+    linkedjs,
+    nocolumn,
+    robotsnav,
+    trs,
+    trssearch,
+)
 from nianbao.sample_portals.families.common import SiteWriter, article_html
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SITE_DIR = PACKAGE_DIR / "site"
 TRUTH_DIR = PACKAGE_DIR / "truth"
-FAMILIES = {"trs": trs, "hanweb": hanweb, "jsapp": jsapp, "gbk": gbk}
+FAMILIES = {"trs": trs, "hanweb": hanweb, "jsapp": jsapp, "gbk": gbk,
+            "robotsnav": robotsnav, "linkedjs": linkedjs, "emptylist": emptylist, "nocolumn": nocolumn}
 FAMILIES.update({"gkmlpt": gkmlpt, "trssearch": trssearch, "jspager": jspager})
 
 TRUTH_KEYS = (
