@@ -25,7 +25,7 @@ CELL_INSET = 4  # pixels kept off a cell's rules when it is read again alone
 SEAL_CHROMA = 70  # a pixel whose red or blue exceeds its weakest channel by this much is coloured ink
 MAX_SKEW = 3.0  # degrees: a copier's feed skews a sheet by a degree or two
 MIN_SKEW = 0.1  # below this a rotation moves a ruled line by less than a pixel every 500
-SKEW_WIDTH = 800  # pixels: the page width the skew is measured at
+SKEW_WIDTH = 700  # pixels: the page width the skew is measured at
 MIN_FIGURE_SCORE = 0.8  # OCR confidence below which a figure in a table cell is read again alone
 # (inset px, enlargement) of the crops a cell is read again from, in order
 CELL_READINGS = ((4, 2), (2, 1), (4, 1), (6, 1), (2, 3), (6, 3), (6, 4))
@@ -160,8 +160,9 @@ def skew_angle(image: Image.Image) -> float:
         rows = np.asarray(ink.rotate(-angle, resample=Image.BILINEAR)).sum(axis=1, dtype=np.float64)
         return float(np.square(np.diff(rows)).sum())
 
-    best = max(np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 0.25), key=sharpness)
-    best = max(np.arange(best - 0.25, best + 0.25 + 1e-9, 0.05), key=sharpness)
+    best = max(np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 0.5), key=sharpness)
+    best = max(np.arange(best - 0.5, best + 0.5 + 1e-9, 0.1), key=sharpness)
+    best = max(np.arange(best - 0.1, best + 0.1 + 1e-9, 0.025), key=sharpness)
     return float(round(best, 2))
 
 
