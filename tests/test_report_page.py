@@ -120,6 +120,8 @@ def test_search_shows_snippets_and_current_versions_only(ds, refreshed, sample_t
     assert len(listed) == 1 and "<mark>冰雪季传染病防控</mark>" in page.text
     both = _get(ds, f"/catalog/reports?_search={phrase}&year={corrected['year']}&is_current__in=0,1")
     assert len(set(re.findall(r'class="report-link" href="/report/(\d+)"', both.text))) == 2
+    canned = _get(ds, f"/catalog/search?q={phrase}")
+    assert canned.text.count(f"<mark>{phrase}</mark>") == len(set(re.findall(r'href="/report/(\d+)"', canned.text)))
 
 
 def test_dashboard_charts_are_configured_and_answer(ds):
