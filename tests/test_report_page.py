@@ -221,7 +221,9 @@ def test_browser_reads_report_page_follows_archived_copy_and_saves_screenshots(
             texts = [frame.evaluate("() => document.body ? document.body.innerText : ''") for frame in page.frames]
             assert any(truth["agency"] in t for t in texts), texts[:2]
             # Coverage, one status per body and year, in Chinese, at 1400 px.
-            page.goto(f"{base}/catalog/coverage?_sort=province&_size=100")
+            columns = "&".join(f"_col={c}" for c in ("agency", "region", "year", "report_id", "published",
+                                                           "days_late", "status"))
+            page.goto(f"{base}/catalog/coverage?{columns}&_sort=province&_size=100")
             page.locator("table.rows-and-columns").scroll_into_view_if_needed()
             page.evaluate("() => window.scrollBy(0, document.querySelector('table.rows-and-columns')"
                           ".getBoundingClientRect().top - 10)")
