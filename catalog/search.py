@@ -71,9 +71,17 @@ def search_condition(param: str = "q") -> str:
 
 
 def search_sql(limit: int = 200) -> str:
-    """The search query over current reports, parameter :q; the canned query `search` runs it."""
-    return f"""select r.id, r.agency, r.year, r.title, r.format_version
-from reports r
+    """The search query over current reports, parameter :q; the canned query `search` runs it.
+
+    `snippet` is the passage around the first match in the section texts (or the title), `matched` the
+    phrase, so the page can mark it.
+    """
+    return f"""select r.id, r.id as report_id, r.agency, r.year, r.title, r.format_version,
+  case when instr(s.sections, :q) > 0
+       then substr(s.sections, max(1, instr(s.sections, :q) - 30), length(:q) + 60)
+       else s.title end as snippet,
+  :q as matched
+from reports r join reports_search s on s.rowid = r.id
 where r.is_current = 1 and r.{search_condition()}
 order by r.year desc, r.id desc
 limit {int(limit)}"""

@@ -120,6 +120,8 @@ def test_search_shows_snippets_and_current_versions_only(ds, refreshed, sample_t
     assert len(listed) == 1 and "<mark>冰雪季传染病防控</mark>" in page.text
     both = _get(ds, f"/catalog/reports?_search={phrase}&year={corrected['year']}&is_current__in=0,1")
     assert len(set(re.findall(r'class="report-link" href="/report/(\d+)"', both.text))) == 2
+    canned = _get(ds, f"/catalog/search?q={phrase}")
+    assert canned.text.count(f"<mark>{phrase}</mark>") == len(set(re.findall(r'href="/report/(\d+)"', canned.text)))
 
 
 def test_dashboard_charts_are_configured_and_answer(ds):
@@ -219,7 +221,9 @@ def test_browser_reads_report_page_follows_archived_copy_and_saves_screenshots(
             texts = [frame.evaluate("() => document.body ? document.body.innerText : ''") for frame in page.frames]
             assert any(truth["agency"] in t for t in texts), texts[:2]
             # Coverage, one status per body and year, in Chinese, at 1400 px.
-            page.goto(f"{base}/catalog/coverage?_sort=province&_size=100")
+            columns = "&".join(f"_col={c}" for c in ("agency", "region", "year", "report_id", "published",
+                                                           "days_late", "status"))
+            page.goto(f"{base}/catalog/coverage?{columns}&_sort=province&_size=100")
             page.locator("table.rows-and-columns").scroll_into_view_if_needed()
             page.evaluate("() => window.scrollBy(0, document.querySelector('table.rows-and-columns')"
                           ".getBoundingClientRect().top - 10)")

@@ -83,6 +83,8 @@ def render_cell(value, column, table, row, database):
         name = STATUS_NAMES.get(str(value))
         if name:
             return Markup(f'<span class="status status-{escape(value)}" title="{escape(value)}">{escape(name)}</span>')
+    if value and column == "snippet" and "matched" in row.keys() and row["matched"]:
+        return mark_snippet(str(value), str(row["matched"]), width=60)
     if value and column == "rule":
         name = rule_label(str(value))
         if name != value:
