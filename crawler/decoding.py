@@ -42,10 +42,13 @@ class RecordedHttpCompressionMiddleware(HttpCompressionMiddleware):
             return super().process_response(request, response)
         except IgnoreRequest as exc:
             self._record(request, "size_cap", str(exc))
+            exc.fetch_failure_recorded = True  # the errback's recorder must not write a second row
             raise
         except Exception as exc:  # a broken coding: the response cannot be used either
             self._record(request, "decode_error", f"{type(exc).__name__}: {exc}")
-            raise IgnoreRequest(f"{request.url}: cannot decode the body: {exc}") from exc
+            refused = IgnoreRequest(f"{request.url}: cannot decode the body: {exc}")
+            refused.fetch_failure_recorded = True
+            raise refused from exc
 
     def _record(self, request: Request, reason: str, detail: str) -> None:
         portal_id = request.meta.get("portal_id")

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from crawler import classify
 from crawler.adapters.base import Entry, absolute, clean_text
@@ -153,6 +153,8 @@ class PortalDiscovery:
     def offer_links(self, response: Response, depth: int) -> int:
         """Every ranked link of a discovery page; returns how many were new."""
         added = 0
+        if not is_html_page(response):
+            return added
         for anchor in response.xpath("//a[@href]"):
             url = absolute(response.url, anchor.attrib.get("href"))
             if not url or url == response.url:
@@ -212,10 +214,20 @@ class PortalDiscovery:
 
 # ---------------------------------------------------------------------- what a page looks like
 
+def is_html_page(response: Response) -> bool:
+    """A page with markup to look at: a data answer (JSON, XML) has no pager or list container."""
+    return isinstance(response, TextResponse) and response.selector.type == "html"
+
+
+def _visible_text(response: Response) -> str:
+    if not is_html_page(response):
+        return ""
+    return " ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())
+
+
 def list_look(response: Response, adapter_name: str, entries: list[Entry], rendered: bool) -> dict:
     """A short description of a would-be list page, for the diagnosis."""
-    text = " ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())
-    count = _COUNT_TEXT.search(text)
+    count = _COUNT_TEXT.search(_visible_text(response))
     reports = [e for e in entries if classify.is_annual_report(e.title)]
     look = {
         "adapter": adapter_name,
@@ -234,14 +246,17 @@ def list_look(response: Response, adapter_name: str, entries: list[Entry], rende
 
 def has_pager(response: Response) -> bool:
     """A pager: an element named page/pager/pagination, or 下一页/尾页/第N页 text."""
+    if not is_html_page(response):
+        return False
     if response.xpath(f"//*[{_PAGER_CLASS}]"):
         return True
-    text = " ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())
-    return bool(_PAGER_TEXT.search(text))
+    return bool(_PAGER_TEXT.search(_visible_text(response)))
 
 
 def has_empty_container(response: Response) -> bool:
     """An element named like a list (list, news, xxgk …) holding no link at all."""
+    if not is_html_page(response):
+        return False
     for node in response.xpath("//ul | //ol | //tbody | //div[@id or @class] | //table[@id or @class]"):
         name = f"{node.attrib.get('id', '')} {node.attrib.get('class', '')}"
         if not _LIST_CONTAINER.search(name):
@@ -254,14 +269,17 @@ def has_empty_container(response: Response) -> bool:
 def clearly_a_list(response: Response) -> bool:
     """A page that is a list although it shows no items: an empty list container beside a pager
     or a 共N条 count."""
-    text = " ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())
-    counted = bool(_COUNT_TEXT.search(text))
+    if not is_html_page(response):
+        return False
+    counted = bool(_COUNT_TEXT.search(_visible_text(response)))
     return has_empty_container(response) and (has_pager(response) or counted)
 
 
 def linked_scripts(response: Response, site_url: str) -> list[str]:
     """The page's own linked scripts (same site, not a known library) that may build its list."""
-    urls = []
+    urls: list[str] = []
+    if not is_html_page(response):
+        return urls
     for src in response.xpath("//script[@src]/@src").getall():
         url = absolute(response.url, src)
         if not url or not same_site(url, site_url):

@@ -156,6 +156,8 @@ class FetchFailureRecorder:
         blocked = getattr(self.crawler.spider, "blocked_portals", None) or ()
         if failure.check(IgnoreRequest) and not failure.check(HttpError) and request.meta.get("portal_id") in blocked:
             return  # an anti-bot answer, or a request dropped after one: the portal's diagnosis says so
+        if getattr(failure.value, "fetch_failure_recorded", False):
+            return  # the component that refused the response wrote its row and counted it
         verdict = classify(failure, request, self.max_redirects)
         if verdict is None:
             return
