@@ -8,6 +8,7 @@ import asyncio
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -296,6 +297,11 @@ def test_atom_feed_lists_newest_reports_and_findings_by_region(refreshed, sample
     assert any("publish.late" in e["title"] and "南岗区" in e["title"] for e in findings)
     assert all(e["link"].startswith("/report/") for e in everything)
     harbin = entries("2301")
-    assert harbin and all(("哈尔滨" in e["title"] or "南岗区" in e["title"]) for e in harbin)
+    # the bodies of 哈尔滨市 and its districts (南岗区, 道里区, 平房区, 香坊区 …), by their region codes
+    db = sqlite3.connect(refreshed["data"] / "catalog.db")
+    names = {n for (n,) in db.execute("select name from agencies where region like '2301%'")}
+    db.close()
+    assert any("南岗区" in n for n in names) and not any("湖北" in n or "硚口" in n for n in names)
+    assert harbin and all(any(e["title"].startswith(n) for n in names) for e in harbin)
     assert {e["id"] for e in entries("湖北省")} == {e["id"] for e in entries("420104")}
     assert {e["id"] for e in entries("湖北省")} < {e["id"] for e in everything}
