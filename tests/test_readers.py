@@ -518,3 +518,17 @@ def test_deskew_finds_the_copier_angle_and_seal_ink_is_removed():
     red = (cleaned[..., 0].astype(int) - cleaned[..., 1]) > 70
     assert not red.any()
     assert (cleaned[150, 80:820] < 100).all()  # the black rules stay
+
+
+@pytest.mark.parametrize(("readings", "agreed"), [
+    ([("1", 0.85), ("1", 0.66), ("7", 0.59), ("1", 0.96), ("1", 0.82), ("7", 0.62)], "1"),
+    ([("1", 0.7), ("1", 0.75)], None),  # agreeing but never sure
+    ([("1", 0.9), ("7", 0.85), ("1", 0.8)], None),  # the dissent is nearly as sure
+    ([("1", 0.9), ("7", 0.5), ("4", 0.5)], None),  # no two-thirds majority
+    ([("0", 0.95)], None),  # one reading alone is not a vote
+    ([("口", 0.9), ("口", 0.9)], None),  # agreement on something that is not a figure
+])
+def test_ocr_readings_of_a_cell_are_believed_only_on_a_clear_vote(readings, agreed):
+    from nianbao.parse.readers import ocr
+
+    assert ocr._agreed_figure(readings) == agreed

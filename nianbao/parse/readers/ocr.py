@@ -27,6 +27,7 @@ MAX_SKEW = 3.0  # degrees: a copier's feed skews a sheet by a degree or two
 MIN_SKEW = 0.1  # below this a rotation moves a ruled line by less than a pixel every 500
 SKEW_WIDTH = 700  # pixels: the page width the skew is measured at
 MIN_FIGURE_SCORE = 0.8  # OCR confidence below which a figure in a table cell is read again alone
+VOTE_MARGIN = 0.2  # how much surer the agreed figure's best reading must be than any dissenting one
 # (inset px, enlargement) of the crops a cell is read again from, in order
 CELL_READINGS = ((4, 2), (2, 1), (4, 1), (6, 1), (2, 3), (6, 3), (6, 4))
 
@@ -240,17 +241,40 @@ def _cell_reader(image: Image.Image, warnings: list[str]):
             if not readings and _FIGURE.match(text) and score >= MIN_FIGURE_SCORE:
                 return text
             readings.append((text, score))
-        texts = {text for text, _ in readings}
-        if len(texts) == 1 and len(readings) >= 2:
-            text = readings[0][0]
-            if _FIGURE.match(text) and max(score for _, score in readings) >= MIN_FIGURE_SCORE:
-                return text
+        agreed = _agreed_figure(readings)
+        if agreed is not None:
+            return agreed
         saw = ", ".join(f"{text!r} ({score:.2f})" for text, score in readings)
         saw = f" (OCR saw {saw})" if saw else ""
         warnings.append(f"table cell at ({x0}, {top}) px: printed but unreadable by OCR{saw}; left blank")
         return ""
 
     return read_cell
+
+
+def _agreed_figure(readings: list[tuple[str, float]]) -> str | None:
+    """The figure most crops read, when the vote is clear; None otherwise.
+
+    Clear: at least two readings and two thirds of them agree, one of those is sure (MIN_FIGURE_SCORE),
+    and it is surer by VOTE_MARGIN than any reading of something else. A split vote is no reading.
+    """
+    if len(readings) < 2:
+        return None
+    votes: dict[str, list[float]] = {}
+    for text, score in readings:
+        votes.setdefault(text, []).append(score)
+    ranked = sorted(votes.items(), key=lambda kv: (len(kv[1]), max(kv[1])), reverse=True)
+    text, scores = ranked[0]
+    others = [score for other, kv_scores in ranked[1:] for score in kv_scores]
+    if (
+        _FIGURE.match(text)
+        and len(scores) >= 2
+        and 3 * len(scores) >= 2 * len(readings)
+        and max(scores) >= MIN_FIGURE_SCORE
+        and max(scores) - max(others, default=0.0) >= VOTE_MARGIN
+    ):
+        return text
+    return None
 
 
 def read(data: bytes, source: str = "image") -> Layout:
