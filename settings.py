@@ -38,12 +38,24 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # Anti-bot answers (瑞数-style 412/403 challenges) mark the portal blocked instead of looping.
 BLOCKED_STATUS_CODES = [403, 412, 521]
 
+# --- per-portal budgets (crawler/budget.py, crawler/discovery.py) --------------
+# A portal's crawl stops when one is spent (0: no limit); the diagnosis says which.
+PORTAL_BUDGET_PAGES = 3000            # requests per portal
+PORTAL_BUDGET_BYTES = 1024 ** 3       # response bytes per portal (decoded)
+PORTAL_BUDGET_SECONDS = 1800          # wall time from the portal's first request
+# Finding the 年报 column: pages tried best-first, and link depth from the registry URL.
+DISCOVERY_MAX_PAGES = 25
+DISCOVERY_MAX_DEPTH = 3
+
 # --- components -----------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Archives every exchange as the server sent it: it must see responses before
     # HttpCompressionMiddleware (590) decodes them and RedirectMiddleware (600) follows them.
     "archive.capture.WarcCaptureMiddleware": 950,
     "crawler.middlewares.BlockedPortalMiddleware": 560,
+    # Per-portal budgets (pages, bytes, wall time): drops a spent portal's requests before anything else
+    # of theirs is done; counts bytes as decoded (after HttpCompression, 590).
+    "crawler.budget.PortalBudgetMiddleware": 555,
     # Revalidates documents already archived (If-None-Match/If-Modified-Since). Just inside the capture
     # middleware: its validators go on the request after everything that may drop or rewrite it (blocked
     # portal 560, redirects 600), and it sees the raw 304 right after the capture middleware archived it.

@@ -1,4 +1,5 @@
-"""Extensions: the crawl's row in the catalog (`CrawlRecorder`) and per-portal closing stats (`PortalStats`)."""
+"""Extensions: the crawl's row in the catalog with every portal's diagnosis (`CrawlRecorder`) and
+per-portal closing stats (`PortalStats`)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,14 @@ class CrawlRecorder:
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         return extension
+
+    def item_scraped(self, item, response, spider) -> None:
+        """Report documents handed on per portal, replayed ones of a resumed crawl included (the
+        diagnosis of a resumed portal rests on them: its pages were not walked again)."""
+        if item.get("kind") in ("report_page", "attachment") and item.get("portal_id"):
+            self.crawler.stats.inc_value(f"portal/{item['portal_id']}/report_documents")
 
     def spider_opened(self, spider) -> None:
         from catalog import load_portals, open_catalog, record_crawl_start
@@ -83,10 +91,17 @@ class CrawlRecorder:
         self.crawler.stats.set_value("nianbao/crawl_id", self.crawl_id)
 
     def spider_closed(self, spider, reason: str) -> None:
+        diagnoses = self._diagnose(spider)
         if self.db is None or self.crawl_id is None:
             return
-        from catalog import record_crawl_end
+        from catalog import record_crawl_end, record_portal_diagnosis
 
+        for diagnosis in diagnoses:
+            try:
+                record_portal_diagnosis(self.db, {"crawl_id": self.crawl_id, **diagnosis})
+            except Exception as exc:
+                logger.error("%s: cannot record the diagnosis of portal %s: %s", catalog_path(self.crawler.settings),
+                             diagnosis["portal_id"], exc)
         stats = dict(self.crawler.stats.get_stats())
         stats["portals/summary"] = portal_summary(stats, getattr(spider, "portals", {}))
         try:
@@ -96,6 +111,19 @@ class CrawlRecorder:
                          self.crawl_id, exc)
         self.db.close()
         self.db = None
+
+
+    def _diagnose(self, spider) -> list[dict]:
+        """Every portal's diagnosis; one WARNING line per portal that is not ok; kept in the stats."""
+        from crawler.diagnosis import diagnose_crawl
+
+        diagnoses = diagnose_crawl(spider, self.crawler.stats.get_stats())
+        for d in diagnoses:
+            if d["status"] != "ok":
+                logger.warning("portal %s: %s: %s", d["portal_id"], d["status"], d["reason"])
+        self.crawler.stats.set_value("portals/diagnoses", {
+            d["portal_id"]: {k: d[k] for k in ("status", "reports", "errors", "reason")} for d in diagnoses})
+        return diagnoses
 
 
 class OfflinePublicSuffixList:

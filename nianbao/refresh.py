@@ -92,8 +92,9 @@ def summarise(root: Path, since: str) -> dict:
                       (select count(*) from findings f where f.report_id = r.id)
                from reports r where r.parsed_at >= ? order by r.agency, r.year""", [since])
     ]
-    crawl = db.execute("select stats from crawls where started_at >= ? order by id desc limit 1", [since]).fetchone()
-    portals = (json.loads(crawl[0]) if crawl and crawl[0] else {}).get("portals/summary", {})
+    crawl = db.execute("select id, stats from crawls where started_at >= ? order by id desc limit 1", [since]).fetchone()
+    portals = (json.loads(crawl[1]) if crawl and crawl[1] else {}).get("portals/summary", {})
+    diagnoses = crawl_diagnoses(db, crawl[0]) if crawl else {}
     return {
         "captures": count("select count(*) from captures where timestamp >= ?", since),
         "revisits": count("select count(*) from captures where timestamp >= ? and warc_type = 'revisit'", since),
@@ -103,8 +104,33 @@ def summarise(root: Path, since: str) -> dict:
         "findings_total": count("select count(*) from findings"),
         "portals_blocked": sorted(pid for pid, stats in portals.items() if stats.get("blocked")),
         "portals": portals,
+        "diagnoses": diagnoses,
+        "portals_failing": [{"portal_id": pid, **d} for pid, d in diagnoses.items() if d["status"] != "ok"],
         "new_reports": new_reports,
     }
+
+
+def crawl_diagnoses(db, crawl_id: int) -> dict[str, dict]:
+    """Every portal's diagnosis of one crawl: {portal_id: {status, reports, errors, reason, budget}}."""
+    out = {}
+    for portal_id, status, reports, errors, reason, detail in db.execute(
+            "select portal_id, status, reports, errors, reason, detail from portal_diagnoses "
+            "where crawl_id = ? order by portal_id", [crawl_id]):
+        row = {"status": status, "reports": reports, "errors": errors, "reason": reason}
+        budget = (json.loads(detail) if detail else {}).get("budget")
+        if budget:
+            row["budget"] = budget
+        out[portal_id] = row
+    return out
+
+
+# diagnoses of a portal that could not be crawled at all
+UNCRAWLABLE = ("unreachable",)
+
+
+def nothing_crawled(diagnoses: dict[str, dict]) -> bool:
+    """True when the crawl diagnosed portals and every one of them was unreachable."""
+    return bool(diagnoses) and all(d["status"] in UNCRAWLABLE for d in diagnoses.values())
 
 
 def refresh(root: Path, portals: str | None = None, only: str | None = None,
@@ -126,7 +152,16 @@ def refresh(root: Path, portals: str | None = None, only: str | None = None,
             stage = run_stage(root)
             summary = {"crawl_exit": crawl_code, **summarise(root, since), "parse": stage}
             print(json.dumps(summary, ensure_ascii=False, indent=2))
-            return 0 if crawl_code == 0 else 1
+            if crawl_code != 0:
+                return 1
+            for failing in summary["portals_failing"]:
+                print(f"nianbao refresh: portal {failing['portal_id']}: {failing['status']}: {failing['reason']}",
+                      file=sys.stderr)
+            if nothing_crawled(summary["diagnoses"]):
+                print(f"nianbao refresh: every portal of {registry} was unreachable "
+                      f"({len(summary['diagnoses'])} portals); nothing was crawled", file=sys.stderr)
+                return 1
+            return 0
     except RefreshLocked as exc:
         print(f"nianbao refresh: {exc}", file=sys.stderr)
         return 1

@@ -3,9 +3,11 @@
     scrapy crawl portals [-a portals=FILE.csv] [-a only=ID,ID] [-s DATA_DIR=DIR] [-s JOBDIR=DIR]
 
 From each registry row's URL (portal home, 政府信息公开 page or the 年报 column itself) the spider
-finds the 年报 column by link text, walks every page of it through the adapter of the portal's CMS
-family (crawler/adapters), keeps the items `crawler.classify` accepts as reports, and follows their
-detail pages and attachments. Every document is handed on as a `DocumentItem`.
+asks the portal's `crawler.discovery.PortalDiscovery` which page to fetch next (a bounded best-first
+search over ranked links), walks the column it finds through the adapter of the portal's CMS family
+(crawler/adapters), keeps the items `crawler.classify` accepts as reports, and follows their detail
+pages and attachments. Every document is handed on as a `DocumentItem`; every portal's search and
+walk stay within its budgets (crawler/budget.py) and end in a diagnosis (crawler/diagnosis.py).
 """
 
 from __future__ import annotations
@@ -30,9 +32,24 @@ from archive.reader import ArchiveLookupError
 from crawler import classify
 from crawler.adapters import Entry, PageRequest, select_adapter
 from crawler.adapters.base import absolute, clean_text, iso_date, link_title
-from crawler.adapters.jsrendered import LOAD_MORE_TEXTS
+from crawler.adapters.jsrendered import LOAD_MORE_TEXTS, script_builds_list
+from crawler.budget import PortalBudgets
 from crawler.charset import as_html, filename_from_disposition, looks_like_html, repair_encoding
 from crawler.conditional import CONDITIONAL_META, archived_response, unconditional
+from crawler.discovery import (
+    BLOCKED,
+    COLUMN,
+    FAILED,
+    NO_REPORTS,
+    NOT_A_LIST,
+    ROBOTS,
+    TIER_COLUMN,
+    TIER_SHELL,
+    PortalDiscovery,
+    clearly_a_list,
+    linked_scripts,
+    list_look,
+)
 from crawler.items import DocumentItem
 from crawler.journal import JOURNAL_FILE, CrawlJournal, journal_key, replay, serialise
 from crawler.registry import Portal, Registry, load_registry
@@ -48,8 +65,10 @@ _HTML_TYPES = (b"text/html", b"application/xhtml")
 _VIEWER_FILE = re.compile(r"[?&](?:file|url|src)=([^&#]+)", re.I)
 _SCRIPT_REDIRECT = re.compile(r"""(?:location\.href|window\.location|location)\s*=\s*['"]([^'"]+)['"]|"""
                               r"""location\.replace\(\s*['"]([^'"]+)['"]""")
-MAX_DISCOVERY_HOPS = 3
-MAX_DISCOVERY_RENDERS = 2
+# browser renders a portal may spend on pages that are not (yet) known to be its column
+MAX_DISCOVERY_RENDERS = 3
+# the first bytes of a linked script read to see whether it builds the list
+SCRIPT_SNIFF_BYTES = 512 * 1024
 # below this much running text a report page with attachments only introduces them
 REPORT_TEXT_MIN = 600
 
@@ -107,16 +126,23 @@ class PortalsSpider(scrapy.Spider):
         self._discovery_renders: dict[str, int] = {}
         self.journal: CrawlJournal | None = None
         self.crawl_id: int | None = None
+        self.discoveries: dict[str, PortalDiscovery] = {}
+        self.budgets = PortalBudgets()
+        self._robot_parsers: dict[str, Any] = {}
+        self._script_checks: dict[str, dict[str, Any]] = {}
+        self._script_verdicts: dict[str, bool] = {}  # linked script URL → builds a list
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # an unusable registry file is bad input: fail before anything starts
         spider.registry = load_registry(spider.portals_file)
+        spider.budgets = PortalBudgets.from_settings(crawler.settings)
         jobdir = crawler.settings.get("JOBDIR")
         if jobdir:
             spider.journal = CrawlJournal(Path(jobdir) / JOURNAL_FILE)
         crawler.signals.connect(spider._closed, signal=scrapy.signals.spider_closed)
+        crawler.signals.connect(spider._robots_parsed, signal=scrapy.signals.robots_parsed)
         return spider
 
     def _closed(self, spider: scrapy.Spider, reason: str) -> None:
@@ -124,6 +150,19 @@ class PortalsSpider(scrapy.Spider):
             if reason == "finished":
                 self.journal.finish()
             self.journal.close()
+
+    def _robots_parsed(self, robotparser, request: scrapy.Request) -> None:
+        """Keep the parser RobotsTxtMiddleware built, so candidates it disallows are never requested."""
+        self._robot_parsers[urlsplit(request.url).netloc] = robotparser
+
+    def robots_allow(self, url: str) -> bool:
+        """False when the robots.txt already read for the URL's host disallows it (unknown hosts: True;
+        RobotsTxtMiddleware still checks those before sending)."""
+        parser = self._robot_parsers.get(urlsplit(url).netloc)
+        if parser is None or not self.settings.getbool("ROBOTSTXT_OBEY"):
+            return True
+        agent = self.settings.get("ROBOTSTXT_USER_AGENT") or self.settings.get("USER_AGENT")
+        return bool(parser.allowed(url, agent))
 
     # ------------------------------------------------------------------ start
 
@@ -146,8 +185,15 @@ class PortalsSpider(scrapy.Spider):
             self.logger.info("resuming the job in %s: %d pages already done are not fetched again",
                              self.journal.path.parent, self.journal.count())
         requests = []
+        max_pages = self.settings.getint("DISCOVERY_MAX_PAGES", 25)
+        max_depth = self.settings.getint("DISCOVERY_MAX_DEPTH", 3)
         for portal in selected:
-            meta: dict[str, Any] = {"portal_id": portal.id, "hops": 0}
+            discovery = PortalDiscovery(portal.id, portal.url, max_pages=max_pages, max_depth=max_depth)
+            self.discoveries[portal.id] = discovery
+            discovery.pages += 1
+            discovery.in_flight = portal.url
+            meta: dict[str, Any] = {"portal_id": portal.id, "link_depth": 0, "discovery": True,
+                                    "candidate": {"text": "", "tier": -1}}
             if portal.needs_browser:
                 meta.update(self._browser_meta())
             requests.append(scrapy.Request(portal.url, callback=self.parse_entry, errback=self.on_error,
@@ -187,11 +233,17 @@ class PortalsSpider(scrapy.Spider):
             ],
         }
 
-    def _request(self, url: str, callback, portal: Portal, referer: str | None, **meta: Any) -> scrapy.Request:
+    def _request(self, url: str, callback, portal: Portal, referer: str | None,
+                 **meta: Any) -> scrapy.Request | None:
+        """A request of the portal's walk; None once the portal's budget is spent."""
+        if not self.budgets.may_schedule(portal.id):
+            return None
         meta = {"portal_id": portal.id, "referer_url": referer, **meta}
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
 
-    def _page_request(self, page: PageRequest, portal: Portal, referer: str, adapter: str) -> scrapy.Request:
+    def _page_request(self, page: PageRequest, portal: Portal, referer: str, adapter: str) -> scrapy.Request | None:
+        if not self.budgets.may_schedule(portal.id):
+            return None
         meta: dict[str, Any] = {"portal_id": portal.id, "referer_url": referer, "adapter": adapter, **page.meta}
         if page.browser:
             meta.update(self._browser_meta())
@@ -208,48 +260,158 @@ class PortalsSpider(scrapy.Spider):
     # ------------------------------------------------------------------ discovery
 
     def parse_entry(self, response: Response):
-        """A registry URL, or a page on the way to the 年报 column."""
+        """A registry URL, or a candidate page on the way to the 年报 column."""
         return self._journaled(response, self._entry(response))
+
+    @staticmethod
+    def _candidate_fields(request: scrapy.Request) -> dict[str, Any]:
+        candidate = request.meta.get("candidate") or {}
+        return {"text": candidate.get("text", ""), "tier": candidate.get("tier", -1),
+                "depth": request.meta.get("link_depth", 0)}
 
     def _entry(self, response: Response) -> Iterator[Any]:
         portal = self._portal(response)
         response = self._prepare(response)
-        if portal is None or not isinstance(response, TextResponse):
+        if portal is None:
+            return
+        discovery = self.discoveries[portal.id]
+        fields = self._candidate_fields(response.request) if response.request is not None else {}
+        if not isinstance(response, TextResponse):
+            discovery.record(response.url, NOT_A_LIST, "not an HTML page", **fields)
+            yield from self._next_discovery(portal)
             return
         self._count(portal.id, "pages")
-        columns, sections = [], []
-        for anchor in response.xpath("//a[@href]"):
-            text = link_title(anchor)
-            url = absolute(response.url, anchor.attrib.get("href"))
-            if not url or not same_site(url, portal.url) or url == response.url:
-                continue
-            if classify.is_column_link(text):
-                columns.append(url)
-            elif classify.is_disclosure_section_link(text):
-                sections.append(url)
-        for url in columns:
-            yield self._request(url, self.parse_list, portal, response.url, hops=response.meta.get("hops", 0))
+        depth = response.meta.get("link_depth", 0)
+        rendered = bool(response.meta.get("playwright"))
         adapter = select_adapter(response)
         entries = adapter.entries(response)
-        has_reports = any(classify.is_annual_report(e.title) for e in entries)
-        if has_reports:  # the registry URL is the 年报 column itself (or also lists reports)
+        reports = [e for e in entries if classify.is_annual_report(e.title)]
+        year_tabs = [e for e in entries if classify.is_year_tab(e.title) and same_site(e.url, portal.url)]
+        named = fields.get("tier") == TIER_COLUMN or (fields.get("tier") == -1 and adapter.name != "generic")
+        # a 年报-named page (or a start page of a known CMS family) whose items come from further
+        # pages or data endpoints of its family (a JSON API, a record proxy) is the column too
+        data_pages = named and not reports and not adapter.needs_browser(response, entries) \
+            and bool(adapter.next_pages(response))
+        if reports or (year_tabs and fields.get("tier") in (TIER_COLUMN, -1)) or data_pages:
+            look = list_look(response, adapter.name, entries, rendered)
+            what = (f"{len(reports)} report items" if reports else f"{len(year_tabs)} year tabs" if year_tabs
+                    else "items on further pages")
+            discovery.record(response.url, COLUMN, f"the 年报 column: {what} ({adapter.name} list)", look, **fields)
             yield from self._list(response, portal, adapter)
+            discovery.offer_links(response, depth + 1)
+            yield from self._next_discovery(portal)
             return
-        if columns:
-            return
-        if adapter.needs_browser(response, entries) and self._discovery_renders.get(portal.id, 0) < MAX_DISCOVERY_RENDERS:
-            # portal pages often carry some list script; a browser only for the first few
-            self._discovery_renders[portal.id] = self._discovery_renders.get(portal.id, 0) + 1
-            yield self._rendered_again(response, portal, self.parse_entry)
-            return
-        hops = response.meta.get("hops", 0)
-        if hops >= MAX_DISCOVERY_HOPS:
-            return
-        if not sections:
+        if not rendered:
+            if adapter.needs_browser(response, entries) and self._may_render(portal):
+                yield self._rendered_again(response, portal, self.parse_entry, why="inline script builds the list")
+                return
+            scripts = [u for u in linked_scripts(response, portal.url) if self.robots_allow(u)]
+            builder = next((u for u in scripts if self._script_verdicts.get(u)), None)
+            if builder is not None and self._may_render(portal):
+                yield self._rendered_again(response, portal, self.parse_entry,
+                                           why=f"linked script {builder} builds the list")
+                return
+            unknown = [u for u in scripts if u not in self._script_verdicts]
+            if unknown:
+                self._script_checks[response.url] = {
+                    "pending": len(unknown), "done": False,
+                    "clearly_a_list": clearly_a_list(response),
+                    "look": list_look(response, adapter.name, entries, rendered), "fields": fields,
+                    "referer": response.meta.get("referer_url"),
+                }
+                discovery.offer_links(response, depth + 1)
+                for url in unknown:
+                    # not filtered: the verdict is kept, but a script may be asked for by two pages at once
+                    yield scrapy.Request(url, callback=self.parse_script, errback=self.on_error, dont_filter=True,
+                                         meta={"portal_id": portal.id, "script_for": response.url,
+                                               "referer_url": response.url})
+                return
+            if clearly_a_list(response) and self._may_render(portal):
+                yield self._rendered_again(response, portal, self.parse_entry,
+                                           why="an empty list beside a pager or count")
+                return
+        look = list_look(response, adapter.name, entries, rendered)
+        self._no_list(discovery, response.url, look, fields)
+        if not discovery.offer_links(response, depth + 1):
             # a shell page: frames, or a script that sends the browser on (location.href = …)
-            sections = [u for u in self._frames_and_script_redirects(response) if same_site(u, portal.url)]
-        for url in sections:
-            yield self._request(url, self.parse_entry, portal, response.url, hops=hops + 1)
+            for url in self._frames_and_script_redirects(response):
+                discovery.offer(url, "", depth + 1, response.url, tier=TIER_SHELL)
+        yield from self._next_discovery(portal)
+
+    @staticmethod
+    def _no_list(discovery: PortalDiscovery, url: str, look: dict, fields: dict) -> None:
+        """Record a candidate that showed no report items: a list without reports, or no list at all."""
+        listish = look["items"] and (look["pager"] or look["count_text"] or fields.get("tier") == TIER_COLUMN)
+        if listish or look["empty_container"] and (look["pager"] or look["count_text"]):
+            how = "rendered in the browser, " if look["rendered"] else ""
+            discovery.record(url, NO_REPORTS, f"{how}{look['items']} items, none a report", look, **fields)
+        else:
+            discovery.record(url, NOT_A_LIST, f"no report items ({look['items']} links)", look, **fields)
+
+    def parse_script(self, response: Response):
+        """A page's linked script: render the page in the browser when the script builds its list."""
+        return self._journaled(response, self._script(response))
+
+    def _script(self, response: Response) -> Iterator[Any]:
+        check = self._script_checks.get(response.meta.get("script_for", ""))
+        if check is None or check["done"]:
+            return
+        text = response.body[:SCRIPT_SNIFF_BYTES].decode("utf-8", "replace")
+        self._script_verdicts[response.url] = script_builds_list(text)
+        if self._script_verdicts[response.url]:
+            check["done"] = True
+            portal = self._portal(response)
+            self.crawler.stats.inc_value("discovery/linked_script_lists")
+            yield from self._render_checked(response.meta["script_for"], portal, check,
+                                            f"linked script {response.url} builds the list")
+            return
+        yield from self._script_checked(response.meta["script_for"], self._portal(response))
+
+    def _script_checked(self, page_url: str, portal: Portal | None) -> Iterator[Any]:
+        """One linked script of `page_url` does not build a list; after the last, fall back or give up."""
+        check = self._script_checks.get(page_url)
+        if check is None or check["done"] or portal is None:
+            return
+        check["pending"] -= 1
+        if check["pending"] > 0:
+            return
+        check["done"] = True
+        if check["clearly_a_list"] and self._may_render(portal):
+            yield from self._render_checked(page_url, portal, check, "an empty list beside a pager or count")
+            return
+        self._no_list(self.discoveries[portal.id], page_url, check["look"], check["fields"])
+        yield from self._next_discovery(portal)
+
+    def _render_checked(self, page_url: str, portal: Portal, check: dict, why: str) -> Iterator[Any]:
+        meta = {"portal_id": portal.id, "referer_url": check["referer"], "link_depth": check["fields"].get("depth", 0),
+                "discovery": True, "render_reason": why,
+                "candidate": {"text": check["fields"].get("text", ""), "tier": check["fields"].get("tier", -1)},
+                **self._browser_meta()}
+        self.crawler.stats.inc_value("portals/browser_rendered")
+        self._discovery_renders[portal.id] = self._discovery_renders.get(portal.id, 0) + 1
+        self.logger.info("%s: rendered in the browser: %s (portal %s)", page_url, why, portal.id)
+        yield scrapy.Request(page_url, callback=self.parse_entry, errback=self.on_error, meta=meta, dont_filter=True)
+
+    def _may_render(self, portal: Portal) -> bool:
+        return self._discovery_renders.get(portal.id, 0) < MAX_DISCOVERY_RENDERS
+
+    def _next_discovery(self, portal: Portal) -> Iterator[scrapy.Request]:
+        """The next candidate of the portal's search, unless one is in flight or the search is over."""
+        discovery = self.discoveries.get(portal.id)
+        if discovery is None or discovery.in_flight or portal.id in self.blocked_portals:
+            return
+        if self.budgets.spent(portal.id):
+            return
+        candidate = discovery.next_candidate(self.robots_allow)
+        if candidate is None:
+            return
+        discovery.pages += 1
+        meta = {"portal_id": portal.id, "referer_url": candidate.referer, "link_depth": candidate.depth,
+                "discovery": True, "candidate": {"text": candidate.text, "tier": candidate.tier}}
+        # not filtered: the search has its own once-per-portal set, and portals sharing a site (a city and
+        # its bureaux) each need their own walk through the shared pages
+        yield scrapy.Request(candidate.url, callback=self.parse_entry, errback=self.on_error, meta=meta,
+                             dont_filter=True)
 
     @staticmethod
     def _frames_and_script_redirects(response: Response) -> list[str]:
@@ -259,9 +421,17 @@ class PortalsSpider(scrapy.Spider):
         urls = [absolute(response.url, t) for t in targets]
         return [u for u in dict.fromkeys(urls) if u and u != response.url]
 
-    def _rendered_again(self, response: Response, portal: Portal, callback) -> scrapy.Request:
+    def _rendered_again(self, response: Response, portal: Portal, callback, why: str = "") -> scrapy.Request:
         meta = {"portal_id": portal.id, "referer_url": response.meta.get("referer_url"),
-                "hops": response.meta.get("hops", 0), **self._browser_meta()}
+                "link_depth": response.meta.get("link_depth", 0), **self._browser_meta()}
+        for key in ("discovery", "candidate"):
+            if key in response.meta:
+                meta[key] = response.meta[key]
+        if why:
+            meta["render_reason"] = why
+            self.logger.info("%s: rendered in the browser: %s (portal %s)", response.url, why, portal.id)
+        if callback == self.parse_entry:
+            self._discovery_renders[portal.id] = self._discovery_renders.get(portal.id, 0) + 1
         self.crawler.stats.inc_value("portals/browser_rendered")
         return scrapy.Request(response.url, callback=callback, errback=self.on_error, meta=meta, dont_filter=True)
 
@@ -283,18 +453,29 @@ class PortalsSpider(scrapy.Spider):
     def _list(self, response: Response, portal: Portal, adapter) -> Iterator[Any]:
         entries = adapter.entries(response)
         followed = 0
-        for entry in entries:
+        for position, entry in enumerate(entries):
+            if self.budgets.exhausted(portal.id):
+                # the rest of a huge list is not even classified: the diagnosis counts what was left
+                self.budgets.of(portal.id).not_scheduled += len(entries) - position
+                break
             request = self._follow_entry(entry, response, portal)
             if request is not None:
                 followed += 1
                 yield request
-        if not followed and adapter.needs_browser(response, entries):
-            yield self._rendered_again(response, portal, self.parse_list)
+        rendered = bool(response.meta.get("playwright"))
+        spent = self.budgets.spent(portal.id)
+        pages = adapter.next_pages(response)
+        if not followed and not pages and not spent and not rendered and (
+                adapter.needs_browser(response, entries) or clearly_a_list(response)):
+            # a list page that shows nothing although it is one: the browser, once, before giving up
+            yield self._rendered_again(response, portal, self.parse_list, why="list page shows no items")
             return
         yield self._document(response, portal, "list_page", title=self._page_title(response))
-        for page in adapter.next_pages(response):
+        for page in pages:
             if same_site(page.url, portal.url):
-                yield self._page_request(page, portal, response.url, adapter.name)
+                request = self._page_request(page, portal, response.url, adapter.name)
+                if request is not None:
+                    yield request
 
     def _follow_entry(self, entry: Entry, response: Response, portal: Portal) -> scrapy.Request | None:
         verdict = classify.classify_title(entry.title)
@@ -356,8 +537,10 @@ class PortalsSpider(scrapy.Spider):
         context = {"title": title, "year": year, "published": published,
                    "index_no": labels.get("index_no"), "publisher": labels.get("publisher")}
         for url, text in attachments:
-            yield self._request(url, self.parse_attachment, portal, response.url, link_text=text,
-                                report_attachment=kind == "detail_page", **{CONDITIONAL_META: True}, **context)
+            request = self._request(url, self.parse_attachment, portal, response.url, link_text=text,
+                                    report_attachment=kind == "detail_page", **{CONDITIONAL_META: True}, **context)
+            if request is not None:
+                yield request
 
     def parse_attachment(self, response: Response):
         """A file linked from a report page or a list (PDF, DOC(X), WPS, OFD, ZIP, image …)."""
@@ -521,16 +704,49 @@ class PortalsSpider(scrapy.Spider):
     # ------------------------------------------------------------------ errors
 
     def on_error(self, failure: Failure):
-        """A request that failed for good (after retries): count it for its portal, keep going."""
+        """A request that failed for good (after retries): count it for its portal, keep going.
+
+        A discovery candidate that failed (robots.txt, HTTP error, connection) is recorded with its
+        reason and the next candidate is tried; a linked script that failed counts as not building
+        the list.
+        """
         request = failure.request
+        outputs = list(self._failed(failure, request))
+        # a failed discovery candidate is done too: a resumed crawl replays what the search went on to
+        if self.journal is not None and (failure.check(HttpError) or request.meta.get("discovery")):
+            self.journal.record(journal_key(self, request), request.url, serialise(self, outputs))
+        return outputs
+
+    def _failed(self, failure: Failure, request: scrapy.Request) -> Iterator[Any]:
         portal_id = request.meta.get("portal_id")
+        portal = self.portals.get(portal_id)
+        message = failure.getErrorMessage()
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # robots.txt, blocked portal, private address: counted where decided
+            # robots.txt, blocked portal, private address, budget: counted where decided
+            if portal is not None and request.meta.get("discovery"):
+                result = (ROBOTS if "robots" in message.lower() else
+                          BLOCKED if portal_id in self.blocked_portals else FAILED)
+                self.discoveries[portal_id].record(request.url, result, message, **self._candidate_fields(request))
+                yield from self._next_discovery(portal)
+            elif request.meta.get("script_for"):
+                self._script_verdicts[request.url] = False
+                yield from self._script_checked(request.meta["script_for"], portal)
+            return
         self._count(portal_id, "errors")
         if failure.check(HttpError):
             response = failure.value.response
+            message = f"HTTP {response.status}"
             self.logger.warning("%s: HTTP %s (portal %s)", response.url, response.status, portal_id)
-            if self.journal is not None:
-                self.journal.record(journal_key(self, request), request.url, [])
         else:
-            self.logger.warning("%s: %s (portal %s)", request.url, failure.getErrorMessage(), portal_id)
+            self.logger.warning("%s: %s (portal %s)", request.url, message, portal_id)
+        if portal is None:
+            return
+        if request.meta.get("discovery"):
+            discovery = self.discoveries[portal_id]
+            if (request.meta.get("candidate") or {}).get("tier") == -1:  # the registry URL itself
+                discovery.start_error = f"{type(failure.value).__name__}: {message}"
+            discovery.record(request.url, FAILED, message, **self._candidate_fields(request))
+            yield from self._next_discovery(portal)
+        elif request.meta.get("script_for"):
+            self._script_verdicts[request.url] = False
+            yield from self._script_checked(request.meta["script_for"], portal)

@@ -35,7 +35,11 @@ def test_refresh_summary_counts_what_it_did(refreshed: dict, sample_truth: list[
     assert summary["reports_total"] == summary["reports_new"] == len(expected)
     assert {(r["agency"], r["year"]) for r in summary["new_reports"]} == {(t["agency"], t["year"]) for t in expected}
     assert summary["portals_blocked"] == ["sample-blocked"]
-    assert all(stats["reports"] > 0 for pid, stats in summary["portals"].items() if pid != "sample-blocked")
+    publishing = {t["portal_id"] for t in expected}
+    assert all(stats["reports"] > 0 for pid, stats in summary["portals"].items() if pid in publishing)
+    # every portal that publishes nothing is listed with its diagnosis; the run still succeeded
+    assert {p["portal_id"]: p["status"] for p in summary["portals_failing"]} == {
+        "sample-blocked": "blocked", "sample-nocolumn": "no_column"}
 
 
 def test_every_expected_report_is_in_the_catalog_with_its_truth(

@@ -42,3 +42,8 @@ class JsRenderedAdapter(ListAdapter):
 
     def needs_browser(self, response: Response, entries: list[Entry]) -> bool:
         return not response.meta.get("playwright") and builds_list_by_script(response.text)
+
+
+def script_builds_list(script: str) -> bool:
+    """True when the text of one script (a linked .js file) fetches data and inserts list items."""
+    return bool(_FETCHES.search(script) and _WRITES.search(script))

@@ -16,13 +16,14 @@ import time
 from pathlib import Path
 
 from nianbao.sample_portals.corpus import build_corpus
-from nianbao.sample_portals.families import gbk, hanweb, jsapp, trs
+from nianbao.sample_portals.families import emptylist, gbk, hanweb, jsapp, linkedjs, nocolumn, robotsnav, trs
 from nianbao.sample_portals.families.common import SiteWriter, article_html
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SITE_DIR = PACKAGE_DIR / "site"
 TRUTH_DIR = PACKAGE_DIR / "truth"
-FAMILIES = {"trs": trs, "hanweb": hanweb, "jsapp": jsapp, "gbk": gbk}
+FAMILIES = {"trs": trs, "hanweb": hanweb, "jsapp": jsapp, "gbk": gbk,
+            "robotsnav": robotsnav, "linkedjs": linkedjs, "emptylist": emptylist, "nocolumn": nocolumn}
 
 TRUTH_KEYS = (
     "id", "agency", "year", "format_version", "cells", "failing_rules", "title", "published",

@@ -36,6 +36,10 @@ PORTAL_IDS = {
     "jsapp": "sample-jsapp",
     "gbk": "sample-gbk",
     "blocked": "sample-blocked",
+    "robotsnav": "sample-robotsnav",
+    "linkedjs": "sample-linkedjs",
+    "emptylist": "sample-emptylist",
+    "nocolumn": "sample-nocolumn",
 }
 
 # agency -> (short slug used in ids and paths, a local topic that makes its texts searchable)
@@ -45,6 +49,9 @@ AGENCIES = {
     "海阳市卫生健康局": ("hywjj", "海洋渔业从业人员健康体检"),
     "硚口区卫健局": ("qkqwjj", "汉正街片区社区卫生服务"),
     "鹤岗市卫健委": ("hgwjw", "采煤沉陷区群众就医保障"),
+    "道里区卫生健康局": ("dlqwjj", "中央大街商圈食品安全巡查"),
+    "平房区卫生健康局": ("pfqwjj", "航空产业园区职业健康监护"),
+    "香坊区卫生健康局": ("xfqwjj", "老工业区社区康复服务"),
 }
 
 
@@ -66,7 +73,7 @@ class Plan:
 
 
 def _plans() -> list[Plan]:
-    hrb, ngq, hy, qk, hg = AGENCIES
+    hrb, ngq, hy, qk, hg, dl, pf, xf = AGENCIES
     plans: list[Plan] = []
     # (a) TRS: a municipal health commission, 2014-2024, and one district report it hosts.
     plans += [Plan("trs", hrb, y) for y in range(2014, 2019)]
@@ -108,6 +115,12 @@ def _plans() -> list[Plan]:
         Plan("gbk", hg, 2019, breaks=("t3.outcomes_sum",)),
         Plan("gbk", hg, 2020, format="doc", seed="002_8489967cbdc1945e"),
     ]
+    # discovery cases (after the others, so their figures leave the earlier reports' unchanged):
+    # the column behind ordinary navigation while the 年报 link is disallowed by robots.txt,
+    # a list built by a linked script, an empty list container only the browser fills.
+    plans += [Plan("robotsnav", dl, y) for y in range(2019, 2024)]
+    plans += [Plan("linkedjs", pf, y) for y in range(2020, 2025)]
+    plans += [Plan("emptylist", xf, y) for y in range(2018, 2023)]
     return plans
 
 

@@ -29,7 +29,7 @@ from nianbao.sample_portals.families.common import FILES_BASE, Reply, load_manif
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SITE_DIR = PACKAGE_DIR / "site"
-HOSTS = ("trs", "hanweb", "jsapp", "gbk", "files", "blocked")
+HOSTS = ("trs", "hanweb", "jsapp", "gbk", "files", "blocked", "robotsnav", "linkedjs", "emptylist", "nocolumn")
 DYNAMIC = {"trs": trs.Dynamic, "hanweb": hanweb.Dynamic, "jsapp": jsapp.Dynamic, "gbk": gbk.Dynamic}
 # One fixed modification time for the whole tree: builds and checkouts must not change what
 # conditional requests see.
@@ -46,6 +46,14 @@ REGISTRY_ROWS = {
     "gbk": ("sample-gbk", "鹤岗市卫健委", "/index.htm", "230400", "市", "", "old GBK site, table layout"),
     "blocked": ("sample-blocked", "绥化市人民政府办公室", "/index.html", "231200", "市", "",
                 "answers 412 with a JavaScript challenge"),
+    "robotsnav": ("sample-robotsnav", "道里区卫生健康局", "/index.html", "230102", "县", "",
+                  "the 年报 link on the home page is disallowed by robots.txt; the navigation reaches the column"),
+    "linkedjs": ("sample-linkedjs", "平房区卫生健康局", "/index.html", "230108", "县", "",
+                 "the column list is built by a linked script"),
+    "emptylist": ("sample-emptylist", "香坊区卫生健康局", "/index.html", "230110", "县", "",
+                  "an empty list container and a pager that only the browser fills"),
+    "nocolumn": ("sample-nocolumn", "呼兰区卫生健康局", "/index.html", "230111", "县", "",
+                 "publishes no 年报 column"),
 }
 CHALLENGE_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><meta http-equiv="Pragma" content="no-cache">
@@ -72,6 +80,7 @@ class _Host:
         self.flaky = set(self.manifest.get("flaky", []))
         self.slow_seconds = slow_seconds
         self.hits: dict[str, int] = {}
+        self.requests: list[str] = []  # every request's target (path and query), in arrival order
         self.lock = threading.Lock()
         self.files_base = ""
 
@@ -116,6 +125,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = split.path or "/"
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         form = self._form() if self.command == "POST" else {}
+        with host.lock:
+            host.requests.append(self.path)
         if host.name == "blocked":
             return self._challenge(head)
         if path in host.slow:
@@ -343,6 +354,11 @@ class SamplePortals:
         for host in self._hosts.values():
             with host.lock:
                 host.hits.clear()
+
+    def requests(self, host: str) -> list[str]:
+        """Every request target (path?query) `host` has received, in arrival order."""
+        with self._hosts[host].lock:
+            return list(self._hosts[host].requests)
 
     def url(self, host: str, path: str) -> str:
         """Absolute URL of `path` on one of the hosts (trs, hanweb, jsapp, gbk, files, blocked)."""

@@ -18,7 +18,7 @@ from nianbao.sample_portals.families.common import load_manifest
 PACKAGE_DIR = Path(__file__).resolve().parent
 TRUTH_DIR = PACKAGE_DIR / "truth"
 SITE_DIR = PACKAGE_DIR / "site"
-FAMILIES = ("trs", "hanweb", "jsapp", "gbk")
+FAMILIES = ("trs", "hanweb", "jsapp", "gbk", "robotsnav", "linkedjs", "emptylist", "nocolumn")
 
 
 @cache
