@@ -219,6 +219,10 @@ class ExchangeArchive:
 
     def _claim_digest(self, original: _Original) -> None:
         self._by_digest.setdefault(original.payload_digest, original)
+
+    def _share_digest(self, original: _Original) -> None:
+        # told to the cluster only once written: a worker killed before writing never leaves others
+        # revisits of a record that does not exist
         if self.digest_index is not None:
             self.digest_index.claim(original)
 
@@ -341,6 +345,8 @@ class ExchangeArchive:
             "warc_file": written[1].warc_file, "offset": written[1].offset, "length": written[1].length,
             "portal_id": ex.portal_id,
         })
+        if plan.kind == "response" and ex.body and not ex.truncated:
+            self._share_digest(_Original(plan.main_id, ex.url, plan.date, plan.digest, plan.sha256))
         if 200 <= ex.status < 300 and not ex.truncated:
             self._by_url[ex.url] = revisit_of or _Original(plan.main_id, ex.url, plan.date, plan.digest,
                                                            plan.sha256)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -154,6 +155,37 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from crawler.distributed import SeedError, fetch_registry
+    from nianbao.refresh import PROJECT_ROOT, scrapy_env
+
+    root = data_dir(args.data)
+    try:
+        registry, only = fetch_registry(args.redis, root / "portals.seeded.csv")
+    except SeedError as exc:
+        raise UsageError(str(exc)) from exc
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
+           "-s", f"DATA_DIR={root}", "-s", "DISTRIBUTED=True", "-s", f"REDIS_URL={args.redis}"]
+    if only:
+        cmd += ["-a", f"only={only}"]
+    if args.worker_id:
+        cmd += ["-s", f"WORKER_ID={args.worker_id}"]
+    for pair in args.set or []:
+        cmd += ["-s", pair]
+    # the crawl replaces this process: a supervisor's signals (SIGTERM, SIGKILL) reach the crawler itself
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(PROJECT_ROOT)
+    os.execve(sys.executable, cmd, scrapy_env())
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from crawler.distributed import cluster_status
+
+    print(json.dumps(cluster_status(args.redis), ensure_ascii=False, indent=1))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nianbao", description=__doc__)
     parser.add_argument("--version", action="version", version=f"nianbao {__version__}")
@@ -221,6 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, help="comma-separated portal ids")
     p.add_argument("--reset", action="store_true", help="forget a finished crawl's frontier and fingerprints first")
     p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser("worker", help="one distributed crawl worker on the seeded Redis frontier")
+    p.add_argument("--redis", required=True, metavar="URL")
+    p.add_argument("--data", default=None, help="this worker's DATA_DIR (its WARC files and catalog)")
+    p.add_argument("--worker-id", default=None, help="names its WARC files (default host_pid)")
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="a Scrapy setting")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("status", help="a distributed crawl's progress: queues, in flight, workers")
+    p.add_argument("--redis", required=True, metavar="URL")
+    p.set_defaults(func=cmd_status)
     return parser
 
 

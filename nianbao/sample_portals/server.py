@@ -81,6 +81,7 @@ class _Host:
         self.slow_seconds = slow_seconds
         self.hits: dict[str, int] = {}
         self.requests: list[str] = []  # every request's target (path and query), in arrival order
+        self.intervals: list[tuple[float, float, str]] = []  # (start, end, target) of every request served
         self.lock = threading.Lock()
         self.files_base = ""
 
@@ -104,13 +105,22 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_HEAD(self) -> None:
-        self._serve(head=True)
+        self._timed(head=True)
 
     def do_GET(self) -> None:
-        self._serve()
+        self._timed()
 
     def do_POST(self) -> None:
-        self._serve()
+        self._timed()
+
+    def _timed(self, head: bool = False) -> None:
+        # when each request was being served, for tests of clients' per-host concurrency
+        start = time.monotonic()
+        try:
+            self._serve(head=head)
+        finally:
+            with self.host.lock:
+                self.host.intervals.append((start, time.monotonic(), self.path))
 
     def _form(self) -> dict:
         length = int(self.headers.get("Content-Length") or 0)
@@ -359,6 +369,11 @@ class SamplePortals:
         """Every request target (path?query) `host` has received, in arrival order."""
         with self._hosts[host].lock:
             return list(self._hosts[host].requests)
+
+    def intervals(self, host: str) -> list[tuple[float, float, str]]:
+        """(start, end, target) of every request `host` has served (time.monotonic seconds)."""
+        with self._hosts[host].lock:
+            return list(self._hosts[host].intervals)
 
     def url(self, host: str, path: str) -> str:
         """Absolute URL of `path` on one of the hosts (trs, hanweb, jsapp, gbk, files, blocked)."""
