@@ -24,9 +24,11 @@ Keys live under `REDIS_PREFIX` (default `nianbao`); `nianbao seed` puts the regi
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
+import pickle
 import socket
 import time
 import uuid
@@ -84,6 +86,40 @@ class Keys:
 
     def worker(self, wid: str) -> str:
         return f"{self.prefix}:worker:{wid}"
+
+    def state(self, portal: str) -> str:
+        return f"{self.prefix}:state:{portal}"
+
+
+def portal_state(spider: Any, portal: str) -> dict:
+    """The spider's in-memory state of one portal: its discovery search, budget use, renders."""
+    state: dict[str, Any] = {}
+    discovery = getattr(spider, "discoveries", {}).get(portal)
+    if discovery is not None:
+        state["discovery"] = discovery
+    usage = getattr(getattr(spider, "budgets", None), "usage", {}).get(portal)
+    if usage is not None:
+        usage = copy.copy(usage)
+        # a monotonic clock means nothing on another machine: keep the time spent instead
+        state["elapsed"] = time.monotonic() - usage.started if usage.started is not None else None
+        state["usage"] = usage
+    renders = getattr(spider, "_discovery_renders", {}).get(portal)
+    if renders:
+        state["renders"] = renders
+    return state
+
+
+def restore_portal_state(spider: Any, portal: str, state: dict) -> None:
+    """Put a portal's state saved by another worker into this spider."""
+    if "discovery" in state and hasattr(spider, "discoveries"):
+        spider.discoveries[portal] = state["discovery"]
+    if "usage" in state and hasattr(spider, "budgets"):
+        usage = state["usage"]
+        if state.get("elapsed") is not None:
+            usage.started = time.monotonic() - state["elapsed"]
+        spider.budgets.usage[portal] = usage
+    if "renders" in state and hasattr(spider, "_discovery_renders"):
+        spider._discovery_renders[portal] = state["renders"]
 
 
 def _keys(settings: Any) -> Keys:
@@ -183,6 +219,7 @@ class SharedFrontierScheduler:
         self._queues: dict[str, Any] = {}
         self._heartbeat: Any = None
         self._turn = 0
+        self._claimed_at = 0.0
         self.spider: Any = None
 
     @classmethod
@@ -207,6 +244,13 @@ class SharedFrontierScheduler:
     def close(self, reason: str) -> None:
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
+        # The cluster's last word on every portal, so this worker's closing diagnoses agree with it
+        # (scheduler.close runs before spider_closed, where diagnoses are written).
+        for raw in self.server.smembers(self.keys.portals):
+            portal = raw.decode("utf-8")
+            saved = self.server.get(self.keys.state(portal))
+            if saved is not None and portal not in self.owned:
+                restore_portal_state(self.spider, portal, pickle.loads(saved))
         for portal in self.owned:
             # a worker stopped before its portals were done hands them back whole
             self._requeue_inflight(portal)
@@ -254,38 +298,39 @@ class SharedFrontierScheduler:
         return True
 
     def next_request(self) -> Request | None:
+        if len(self.owned) < self.max_portals and time.monotonic() - self._claimed_at > 0.5:
+            # at most twice a second: a claim scans the cluster's portals
+            self._claimed_at = time.monotonic()
+            self._claim_more()
         for _ in range(len(self.owned)):
             portal = self.owned[self._turn % len(self.owned)]
             self._turn += 1
             request = self._pop_tracked(portal)
             if request is not None:
                 return request
-        if len(self.owned) < self.max_portals:
-            portal = self._claimable()
-            if portal is not None and self._claim(portal):
-                request = self._pop_tracked(portal)
-                if request is not None:
-                    return request
         self._drop_finished()
         return None
 
     # -- ownership
 
-    def _claimable(self) -> str | None:
+    def _claim_more(self) -> None:
         for raw in self.server.smembers(self.keys.portals):
+            if len(self.owned) >= self.max_portals:
+                return
             portal = raw.decode("utf-8")
-            if portal in self.owned:
-                continue
-            if self.server.exists(self.keys.owner(portal)):
+            if portal in self.owned or self.server.exists(self.keys.owner(portal)):
                 continue
             if self.server.zcard(self.keys.queue(portal)) or self.server.hlen(self.keys.inflight(portal)):
-                return portal
-        return None
+                self._claim(portal)
 
     def _claim(self, portal: str) -> bool:
         if not self.server.set(self.keys.owner(portal), self.worker.encode(), ex=self.lease, nx=True):
             return False
         self.owned.append(portal)
+        saved = self.server.get(self.keys.state(portal))
+        if saved is not None:
+            # the portal's discovery and budgets continue where its last owner left them
+            restore_portal_state(self.spider, portal, pickle.loads(saved))
         requeued = self._requeue_inflight(portal)
         if requeued:
             logger.warning("portal %s taken over: %d requests of a stopped worker back in its queue",
@@ -328,7 +373,12 @@ class SharedFrontierScheduler:
             return
         token, portal = request.meta.get("cluster_token"), request.meta.get("cluster_portal")
         if token and portal:
-            self.server.hdel(self.keys.inflight(portal), token)
+            # the portal's state after this callback, saved as the request leaves the in-flight hash:
+            # whoever takes the portal over finds state and frontier agreeing
+            pipe = self.server.pipeline()
+            pipe.set(self.keys.state(portal), pickle.dumps(portal_state(self.spider, portal)))
+            pipe.hdel(self.keys.inflight(portal), token)
+            pipe.execute()
 
     def _cluster_busy(self) -> bool:
         for raw in self.server.smembers(self.keys.portals):

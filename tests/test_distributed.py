@@ -142,12 +142,10 @@ def cluster(redis_url, tmp_path_factory) -> dict:
 
 def _documents(data: Path) -> set[tuple]:
     db = open_catalog(data / "catalog.db")
-    # A document listed twice (a folded duplicate) keeps the date of whichever listing was read first,
-    # which depends on crawl order, in one process as in several: its date is left out.
-    rows = db.execute(
-        "select sha256, portal_id, kind, title, year, "
-        "case when (select count(*) from document_urls u where u.document_id = d.id) > 1 then null "
-        "else published end from documents d").fetchall()
+    # A report listed twice (a folded duplicate) gives its pages and attachment the date of whichever
+    # listing was read first, which depends on crawl order, in one process as in several: dates are
+    # left out.
+    rows = db.execute("select sha256, portal_id, kind, title, year from documents d").fetchall()
     return {tuple(r) for r in rows}
 
 
