@@ -35,14 +35,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker_command(registry: Path, data: Path, redis_url: str, wid: str, window: float) -> list[str]:
+def _worker_command(registry: Path, data: Path, redis_url: str, wid: str, window: float,
+                    distributed: bool = True) -> list[str]:
     from scrapy.utils.project import get_project_settings
 
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
     middlewares = dict(get_project_settings().getdict("DOWNLOADER_MIDDLEWARES"))
     middlewares["bench.slots.PortSlotMiddleware"] = 50
     settings = {
-        "DATA_DIR": str(data), "DISTRIBUTED": "True", "REDIS_URL": redis_url, "WORKER_ID": wid,
+        "DATA_DIR": str(data), "DISTRIBUTED": str(distributed), "REDIS_URL": redis_url, "WORKER_ID": wid,
         "CONCURRENT_REQUESTS": 64, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 0,
         "AUTOTHROTTLE_ENABLED": "False", "TELNETCONSOLE_ENABLED": "False", "LOG_LEVEL": "INFO",
         "CLOSESPIDER_TIMEOUT": window, "CLUSTER_PORTALS_PER_WORKER": 1000,
@@ -77,11 +78,12 @@ def run(hosts: int, items: int, latency_ms: float, window: float, counts: list[i
                 portal.reset()
                 start = time.monotonic()
                 env = {**os.environ, "PYTHONPATH": str(REPO), "SCRAPY_SETTINGS_MODULE": "settings"}
+                # 0 workers: one ordinary process (no Redis), for comparison
                 procs = [subprocess.Popen(_worker_command(registry, work / f"n{count}" / f"w{i}", url, f"w{i}",
-                                                          window),
+                                                          window, distributed=count > 0),
                                           cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                           stderr=open(work / f"n{count}-w{i}.log", "wb"))  # noqa: SIM115
-                         for i in range(count)]
+                         for i in range(max(count, 1))]
                 cpu = 0.0
                 for proc in procs:
                     try:
@@ -113,7 +115,7 @@ def markdown(result: dict) -> str:
              f"{result['cpus']} CPUs", "",
              "| workers | pages | wall s | pages/s | CPU s | CPU s / 1000 pages |", "|---|---|---|---|---|---|"]
     for row in result["runs"]:
-        lines.append(f"| {row['workers']} | {row['pages']:,} | {row['wall_s']} | {row['pages_per_s']} | "
+        lines.append(f"| {row['workers'] or 'single process, no Redis'} | {row['pages']:,} | {row['wall_s']} | {row['pages_per_s']} | "
                      f"{row['cpu_s']} | {row['cpu_s_per_1000_pages']} |")
     return "\n".join(lines)
 
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--items", type=int, default=300)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--window", type=float, default=40.0)
-    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--workers", default="0,1,2,4", help="worker counts; 0 is one process without Redis")
     args = parser.parse_args(argv)
     result = run(args.hosts, args.items, args.latency_ms, args.window,
                  [int(x) for x in args.workers.split(",")])
