@@ -284,7 +284,9 @@ class SharedFrontierScheduler:
         return len(self) > 0
 
     def enqueue_request(self, request: Request) -> bool:
-        if request.meta.get("hops") == START_HOPS and request.dont_filter:
+        meta = request.meta
+        if (meta.get("hops") == START_HOPS and request.dont_filter
+                and not meta.get("retry_times") and not meta.get("redirect_times")):
             # every worker yields every start request; the first one to get here schedules it
             if not self.server.sadd(self.keys.starts, self.df.request_fingerprint(request)):
                 return False
