@@ -79,13 +79,17 @@ def _worker(redis_url: str, data: Path, wid: str) -> subprocess.Popen:
                     "-s", "WARC_CATALOG_BATCH_ROWS=1000")
 
 
-def _max_overlap(intervals: list[tuple[float, float, str]]) -> int:
-    events = sorted([(start, 1) for start, _, _ in intervals] + [(end, -1) for _, end, _ in intervals])
-    current = peak = 0
-    for _, step in events:
+def _max_overlap(intervals: list[tuple[float, float, str]]) -> tuple[int, list]:
+    """The most requests served at once, and the requests of the first moment it was reached."""
+    events = sorted([(start, 1, i) for i, (start, _, _) in enumerate(intervals)]
+                    + [(end, -1, i) for i, (_, end, _) in enumerate(intervals)], key=lambda e: (e[0], e[1]))
+    current, peak, open_now, worst = 0, 0, set(), []
+    for _, step, index in events:
         current += step
-        peak = max(peak, current)
-    return peak
+        open_now.add(index) if step > 0 else open_now.discard(index)
+        if current > peak:
+            peak, worst = current, [intervals[i] for i in sorted(open_now)]
+    return peak, worst
 
 
 @pytest.fixture(scope="module")
@@ -103,26 +107,28 @@ def cluster(redis_url, tmp_path_factory) -> dict:
 
         dirs = {wid: work / wid for wid in ("w1", "w2", "w3")}
         procs = {wid: _worker(redis_url, path, wid) for wid, path in dirs.items()}
-        victim = dirs["w2"] / "warc"
+        # the first worker caught mid-crawl (its open WARC file past 20 kB) is killed
         deadline = time.monotonic() + 240
-        killed = False
-        while time.monotonic() < deadline:
-            open_files = list(victim.glob("*.warc.gz.open")) if victim.is_dir() else []
-            if open_files and open_files[0].stat().st_size > 20_000:
-                procs["w2"].send_signal(signal.SIGKILL)
-                killed = True
-                break
-            if procs["w2"].poll() is not None:
+        victim = None
+        while time.monotonic() < deadline and victim is None:
+            for wid, path in dirs.items():
+                open_files = list((path / "warc").glob("*.warc.gz.open")) if (path / "warc").is_dir() else []
+                if procs[wid].poll() is None and open_files and open_files[0].stat().st_size > 20_000:
+                    procs[wid].send_signal(signal.SIGKILL)
+                    victim = wid
+                    break
+            if all(proc.poll() is not None for proc in procs.values()):
                 break
             time.sleep(0.02)
         results = {wid: proc.communicate(timeout=300) for wid, proc in procs.items()}
-        assert killed, "worker w2 finished before it could be killed: " + results["w2"][1][-2000:]
-        assert procs["w2"].returncode == -signal.SIGKILL
-        for wid in ("w1", "w3"):
-            assert procs[wid].returncode == 0, results[wid][1][-3000:]
-        left_open = list(victim.glob("*.open"))
+        assert victim, "every worker finished before one could be killed"
+        assert procs[victim].returncode == -signal.SIGKILL
+        for wid in dirs:
+            if wid != victim:
+                assert procs[wid].returncode == 0, results[wid][1][-3000:]
+        left_open = list((dirs[victim] / "warc").glob("*.open"))
         # the killed worker comes back: repairs its file, lists what its catalog lacked, finds nothing left
-        restart = _worker(redis_url, dirs["w2"], "w2")
+        restart = _worker(redis_url, dirs[victim], victim)
         _, restart_err = restart.communicate(timeout=300)
         assert restart.returncode == 0, restart_err[-3000:]
 
@@ -136,6 +142,7 @@ def cluster(redis_url, tmp_path_factory) -> dict:
     again_out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     return {"work": work, "single": work / "single", "merged": merged, "dirs": dirs, "intervals": intervals,
+            "victim": victim,
             "left_open": left_open, "restart_err": restart_err, "again": json.loads(again_out),
             "worker_logs": {wid: r[1] for wid, r in results.items()}}
 
@@ -173,14 +180,16 @@ def test_no_payload_is_stored_twice(cluster) -> None:
     ids = {r.h("WARC-Record-ID") for r in records}
     assert all(r.h("WARC-Refers-To") in ids for r in records
                if r.type == "revisit" and r.h("WARC-Refers-To"))
-    # each worker's files carry its id
-    assert {r.file.rsplit("-", 1)[1].removesuffix(".warc.gz") for r in records} == {"w1", "w2", "w3"}
+    # each worker's files carry its id (a worker that got no portal wrote none)
+    assert {r.file.rsplit("-", 1)[1].removesuffix(".warc.gz") for r in records} <= {"w1", "w2", "w3"}
+    assert cluster["victim"] in {r.file.rsplit("-", 1)[1].removesuffix(".warc.gz") for r in records}
 
 
 def test_per_host_concurrency_holds_across_the_cluster(cluster) -> None:
     intervals = cluster["intervals"]
     assert len(intervals) > 100
-    assert _max_overlap(intervals) <= PER_HOST
+    peak, worst = _max_overlap(intervals)
+    assert peak <= PER_HOST, worst
 
 
 def test_robots_txt_is_fetched_once_per_host(cluster) -> None:
@@ -192,7 +201,7 @@ def test_robots_txt_is_fetched_once_per_host(cluster) -> None:
 def test_killed_worker_loses_nothing_and_its_file_is_repaired(cluster) -> None:
     assert cluster["left_open"], "the killed worker left its WARC file open"
     assert "repaired leftover WARC file" in cluster["restart_err"]
-    assert not list((cluster["dirs"]["w2"] / "warc").glob("*.open"))
+    assert not list((cluster["dirs"][cluster["victim"]] / "warc").glob("*.open"))
     # every record of every worker file is listed in the merged catalog
     records = read_warcs(cluster["merged"] / "warc")
     db = open_catalog(cluster["merged"] / "catalog.db")

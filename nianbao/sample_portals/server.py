@@ -81,7 +81,7 @@ class _Host:
         self.slow_seconds = slow_seconds
         self.hits: dict[str, int] = {}
         self.requests: list[str] = []  # every request's target (path and query), in arrival order
-        self.intervals: list[tuple[float, float, str]] = []  # (start, end, target) of every request served
+        self.intervals: list[tuple[float, float, str]] = []  # (arrival, answer began, target) per request
         self.lock = threading.Lock()
         self.files_base = ""
 
@@ -114,13 +114,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._timed()
 
     def _timed(self, head: bool = False) -> None:
-        # when each request was being served, for tests of clients' per-host concurrency
+        # When each request was being served, for tests of clients' per-host concurrency: from its
+        # arrival to the moment its answer began (a client cannot have the whole answer before that, so a
+        # client that waits for one answer before the next request never shows as overlapping).
         start = time.monotonic()
+        self._answered = None
         try:
             self._serve(head=head)
         finally:
             with self.host.lock:
-                self.host.intervals.append((start, time.monotonic(), self.path))
+                self.host.intervals.append((start, self._answered or time.monotonic(), self.path))
 
     def _form(self) -> dict:
         length = int(self.headers.get("Content-Length") or 0)
@@ -233,6 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
         if gzip_it:
             body = gzip.compress(body, mtime=0)
             headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        self._answered = time.monotonic()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         for name, value in headers:
@@ -371,7 +375,7 @@ class SamplePortals:
             return list(self._hosts[host].requests)
 
     def intervals(self, host: str) -> list[tuple[float, float, str]]:
-        """(start, end, target) of every request `host` has served (time.monotonic seconds)."""
+        """(arrival, answer began, target) of every request `host` has served (time.monotonic seconds)."""
         with self._hosts[host].lock:
             return list(self._hosts[host].intervals)
 
