@@ -131,3 +131,14 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("NIANBAO_LOG_LEVEL", "INFO")
+
+# --- more than one machine (crawler/distributed.py) -------------------------
+# Off by default: one process, no Redis. DISTRIBUTED=True with REDIS_URL puts the frontier, the request
+# fingerprints, per-host politeness, robots.txt and the payload digests in Redis (`nianbao worker`).
+DISTRIBUTED = os.environ.get("NIANBAO_DISTRIBUTED", "") in ("1", "true", "True")
+REDIS_URL = os.environ.get("NIANBAO_REDIS_URL", "")
+WORKER_ID = os.environ.get("NIANBAO_WORKER_ID", "")
+DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] = None
+DOWNLOADER_MIDDLEWARES["crawler.distributed.SharedRobotsTxtMiddleware"] = 100
+DOWNLOADER_MIDDLEWARES["crawler.distributed.ClusterHostSlotMiddleware"] = 990
+SPIDER_MIDDLEWARES = {"crawler.distributed.InFlightMiddleware": 10}

@@ -17,8 +17,10 @@ rendered DOM Scrapy receives becomes a `conversion` record that refers to the pa
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,9 +36,11 @@ from archive.warc import (
     PROFILE_IDENTICAL_PAYLOAD,
     PROFILE_SERVER_NOT_MODIFIED,
     WARC_VERSION,
+    EncodedRecord,
     WarcFileWriter,
     WrittenRecord,
     document_record,
+    encode_records,
     new_record_id,
     payload_digests,
     reason_phrase,
@@ -46,7 +50,7 @@ from archive.warc import (
     revisit_record,
     warc_date,
 )
-from catalog import open_catalog, record_captures
+from catalog import DOCUMENT_KEYS, open_catalog, record_captures
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +63,8 @@ HTTP_CAPTURE_NOTES = (
     "browser's status text and decoded bodies, with Content-Encoding, Content-Length and "
     "Transfer-Encoding kept as X-Archive-Orig-* headers."
 )
+METADATA_CONTENT_TYPE = "application/warc-fields"
+METADATA_FIELD = "nianbao-document"  # the metadata record's field that holds a DocumentItem as JSON
 # Headers that no longer describe a body the browser has already decoded.
 _TRANSFER_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
@@ -101,6 +107,21 @@ class _Original:
     sha256: str | None
 
 
+@dataclass
+class _Plan:
+    """An exchange's records, built and deduplicated, not yet written."""
+
+    date: str
+    main_id: str
+    request_id: str
+    kind: str
+    profile: str | None
+    digest: str | None
+    sha256: str | None
+    revisit_of: _Original | None
+    records: list
+
+
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
     name = name.lower()
     return next((v for k, v in headers if k.lower() == name), None)
@@ -110,16 +131,25 @@ class ExchangeArchive:
     """Writes exchanges as WARC records, deduplicates payloads and lists every record in the catalog."""
 
     def __init__(self, data_dir: str | Path, prefix: str, max_size: int, warcinfo: dict[str, str],
-                 stats: Any = None, crawl_id: Any = None) -> None:
+                 stats: Any = None, crawl_id: Any = None, batch_rows: int = 1,
+                 batch_seconds: float = 0.0, thread_min_bytes: int = 1 << 62,
+                 worker_id: str | None = None, digest_index: Any = None) -> None:
         self.data_dir = Path(data_dir)
         self.warc_dir = self.data_dir / "warc"
         self.stats = stats
         self.crawl_id = crawl_id  # a value or a callable returning the current crawl's id
         self.repaired = repair_open_files(self.warc_dir) if self.warc_dir.is_dir() else []
         self.writer = WarcFileWriter(self.warc_dir, prefix=prefix, max_size=max_size, warcinfo=warcinfo,
-                                     on_warcinfo=self._warcinfo_written)
+                                     on_warcinfo=self._warcinfo_written, before_rotate=self.flush,
+                                     host=worker_id)
         self._by_digest: dict[str, _Original] = {}
         self._by_url: dict[str, _Original] = {}
+        self.batch_rows = batch_rows
+        self.batch_seconds = batch_seconds
+        self.thread_min_bytes = thread_min_bytes
+        self.digest_index = digest_index  # shared across workers (crawler/distributed.py), or None
+        self._pending: list[dict] = []
+        self._flushed_at = time.monotonic()
         self.db = self._open_catalog()
 
     # -- catalog
@@ -136,16 +166,47 @@ class ExchangeArchive:
         return self.crawl_id() if callable(self.crawl_id) else self.crawl_id
 
     def _record(self, *captures: dict) -> None:
-        """List written records in the catalog, in one transaction."""
+        """Queue written records for the catalog; listed per batch (rows or seconds), in one transaction.
+
+        A row still queued when the process is killed is not lost: its record is in the `.open` WARC
+        file, and the restart lists every record of a repaired file (`reconcile`).
+        """
         if self.db is None:
             return
+        crawl_id = self._current_crawl_id()
         for capture in captures:
-            capture.setdefault("crawl_id", self._current_crawl_id())
+            capture.setdefault("crawl_id", crawl_id)
+        self._pending.extend(captures)
+        if len(self._pending) >= self.batch_rows or time.monotonic() - self._flushed_at >= self.batch_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """List every queued record in the catalog now, in one transaction."""
+        self._flushed_at = time.monotonic()
+        if not self._pending or self.db is None:
+            return
+        pending, self._pending = self._pending, []
         try:
-            record_captures(self.db, captures)
+            record_captures(self.db, pending)
         except Exception as exc:
-            logger.error("%s: cannot list WARC records %s in the catalog: %s", captures[0].get("url"),
-                         ", ".join(str(c.get("record_id")) for c in captures), exc)
+            logger.error("%s: cannot list %d WARC records (%s ...) in the catalog: %s", pending[0].get("url"),
+                         len(pending), pending[0].get("record_id"), exc)
+        self.count("warc/catalog_batches")
+
+    def reconcile(self) -> int:
+        """List in the catalog every record of the files repaired at start that it lacks; returns how many."""
+        if self.db is None:
+            return 0
+        from catalog.rebuild import index_warc_file
+
+        added = 0
+        for result in self.repaired:
+            if result.closed_as is not None:
+                added += index_warc_file(self.db, result.closed_as)
+        if added:
+            logger.warning("listed %d WARC records the catalog lacked after an interrupted crawl", added)
+            self.count("warc/reconciled_records", added)
+        return added
 
     def _warcinfo_written(self, info: WrittenRecord) -> None:
         self.count("warc/files")
@@ -156,9 +217,24 @@ class ExchangeArchive:
             "length": info.length,
         })
 
+    def _claim_digest(self, original: _Original) -> None:
+        self._by_digest.setdefault(original.payload_digest, original)
+
+    def _share_digest(self, original: _Original) -> None:
+        # told to the cluster only once written: a worker killed before writing never leaves others
+        # revisits of a record that does not exist
+        if self.digest_index is not None:
+            self.digest_index.claim(original)
+
     def _lookup_digest(self, digest: str, sha256: str) -> _Original | None:
         if digest in self._by_digest:
             return self._by_digest[digest]
+        if self.digest_index is not None:
+            found = self.digest_index.lookup(digest, sha256)
+            if found is not None:
+                original = _Original(*found)
+                self._by_digest[digest] = original
+                return original
         if self.db is None:
             return None
         # by sha256, which the catalog indexes; the payload digest must agree as well
@@ -198,10 +274,24 @@ class ExchangeArchive:
 
     def archive(self, ex: Exchange) -> Archived:
         """Write one exchange: response (or revisit) then its request, both with the same WARC-Date."""
+        plan = self._plan(ex, payload_digests(ex.body))
+        return self._commit(ex, plan, encode_records(plan.records))
+
+    async def archive_async(self, ex: Exchange) -> Archived:
+        """`archive`, with digests and gzip of a large body done on a worker thread.
+
+        hashlib and zlib release the GIL, so a big attachment no longer stalls the reactor; small
+        pages are written inline, where a thread hop would cost more than it saves.
+        """
+        if len(ex.body) < self.thread_min_bytes:
+            return self.archive(ex)
+        plan = self._plan(ex, await asyncio.to_thread(payload_digests, ex.body))
+        return self._commit(ex, plan, await asyncio.to_thread(encode_records, plan.records))
+
+    def _plan(self, ex: Exchange, digests: tuple[str, str]) -> _Plan:
         date = warc_date()
         main_id, request_id = new_record_id(), new_record_id()
-        digest, sha256 = payload_digests(ex.body)
-        content_type = _header(ex.response_headers, "Content-Type")
+        digest, sha256 = digests
         revisit_of: _Original | None = None
         if ex.status == 304:
             revisit_of = self._lookup_url(ex.url)
@@ -209,7 +299,7 @@ class ExchangeArchive:
                 ex.url, PROFILE_SERVER_NOT_MODIFIED, revisit_of.payload_digest if revisit_of else None,
                 ex.status, ex.reason, ex.response_headers, date, main_id,
                 *((revisit_of.record_id, revisit_of.url, revisit_of.date) if revisit_of else (None,) * 3),
-                http_version=ex.http_version,
+                http_version=ex.http_version, portal_id=ex.portal_id,
             )
             kind, profile = "revisit", "server-not-modified"
             digest = revisit_of.payload_digest if revisit_of else None
@@ -218,20 +308,30 @@ class ExchangeArchive:
             main = revisit_record(
                 ex.url, PROFILE_IDENTICAL_PAYLOAD, digest, ex.status, ex.reason, ex.response_headers,
                 date, main_id, revisit_of.record_id, revisit_of.url, revisit_of.date,
-                http_version=ex.http_version,
+                http_version=ex.http_version, portal_id=ex.portal_id,
             )
             kind, profile = "revisit", "identical-payload-digest"
         else:
             extra = {"WARC-Truncated": ex.truncated} if ex.truncated else None
             main = response_record(ex.url, ex.status, ex.reason, ex.response_headers, ex.body, date,
-                                   main_id, http_version=ex.http_version, extra=extra)
+                                   main_id, http_version=ex.http_version, extra=extra,
+                                   payload_digest=digest, portal_id=ex.portal_id)
             kind, profile = "response", None
+            if ex.body and not ex.truncated:
+                # claimed before any thread hop, so a concurrent copy becomes a revisit of this one
+                self._claim_digest(_Original(main_id, ex.url, date, digest, sha256))
         request = request_record(ex.url, ex.method, ex.request_headers, ex.request_body, date,
-                                 request_id, concurrent_to=main_id, http_version=ex.http_version)
-        written = self.writer.write([main, request])
+                                 request_id, concurrent_to=main_id, http_version=ex.http_version,
+                                 portal_id=ex.portal_id)
+        return _Plan(date, main_id, request_id, kind, profile, digest, sha256, revisit_of, [main, request])
+
+    def _commit(self, ex: Exchange, plan: _Plan, encoded: list[EncodedRecord]) -> Archived:
+        written = self.writer.append(encoded)
+        revisit_of = plan.revisit_of
         self._record({
-            "url": ex.url, "timestamp": date, "warc_type": kind, "record_id": main_id, "status": ex.status,
-            "content_type": content_type, "payload_digest": digest, "sha256": sha256,
+            "url": ex.url, "timestamp": plan.date, "warc_type": plan.kind, "record_id": plan.main_id,
+            "status": ex.status, "content_type": _header(ex.response_headers, "Content-Type"),
+            "payload_digest": plan.digest, "sha256": plan.sha256,
             "warc_file": written[0].warc_file, "offset": written[0].offset, "length": written[0].length,
             "revisit_of": revisit_of.record_id if revisit_of else None,
             "refers_to_uri": revisit_of.url if revisit_of else None,
@@ -241,22 +341,44 @@ class ExchangeArchive:
             "etag": _header(ex.response_headers, "ETag"),
             "last_modified": _header(ex.response_headers, "Last-Modified"),
         }, {
-            "url": ex.url, "timestamp": date, "warc_type": "request", "record_id": request_id,
+            "url": ex.url, "timestamp": plan.date, "warc_type": "request", "record_id": plan.request_id,
             "warc_file": written[1].warc_file, "offset": written[1].offset, "length": written[1].length,
             "portal_id": ex.portal_id,
         })
-        if kind == "response" and ex.body and not ex.truncated:
-            self._by_digest.setdefault(digest, _Original(main_id, ex.url, date, digest, sha256))
+        if plan.kind == "response" and ex.body and not ex.truncated:
+            self._share_digest(_Original(plan.main_id, ex.url, plan.date, plan.digest, plan.sha256))
         if 200 <= ex.status < 300 and not ex.truncated:
-            self._by_url[ex.url] = revisit_of or _Original(main_id, ex.url, date, digest, sha256)
+            self._by_url[ex.url] = revisit_of or _Original(plan.main_id, ex.url, plan.date, plan.digest,
+                                                           plan.sha256)
         self.count("warc/records", 2)
         self.count("warc/requests")
-        self.count(f"warc/{kind}s")
-        if profile:
-            self.count(f"warc/revisits/{profile}")
+        self.count(f"warc/{plan.kind}s")
+        if plan.profile:
+            self.count(f"warc/revisits/{plan.profile}")
         if ex.truncated:
             self.count("warc/truncated")
-        return Archived(main_id, kind, date, sha256, digest, written)
+        return Archived(plan.main_id, plan.kind, plan.date, plan.sha256, plan.digest, written)
+
+    def archive_metadata(self, item: dict) -> Archived:
+        """A `metadata` record describing a catalogued document (kind, title, year, portal, ...).
+
+        It refers to the record that holds the document's bytes, so the catalog's documents can be
+        rebuilt from the WARC files alone (catalog/rebuild.py). It is not listed in `captures`.
+        """
+        # application/warc-fields, one field holding the item as ASCII JSON: replay indexes (pywb,
+        # cdxj-indexer) skip such records, and without a WARC-Target-URI no lookup by URL finds them
+        document = json.dumps({k: item.get(k) for k in DOCUMENT_KEYS}, ensure_ascii=True, sort_keys=True)
+        body = f"{METADATA_FIELD}: {document}\r\n".encode("ascii")
+        date, record_id = warc_date(), new_record_id()
+        record = document_record(
+            "metadata", "", body, METADATA_CONTENT_TYPE, date, record_id,
+            refers_to=item.get("warc_record_id"), portal_id=item.get("portal_id"),
+        )
+        # not a capture: the documents row the pipeline writes is this record's catalog form
+        written = self.writer.write([record])
+        self.count("warc/records")
+        self.count("warc/metadata")
+        return Archived(record_id, "metadata", date, None, None, written)
 
     def archive_document(self, warc_type: str, url: str, body: bytes, content_type: str,
                          refers_to: Archived | None, refers_to_uri: str | None = None,
@@ -269,6 +391,7 @@ class ExchangeArchive:
             refers_to=refers_to.record_id if refers_to else None,
             refers_to_uri=refers_to_uri if refers_to else None,
             refers_to_date=refers_to.date if refers_to else None,
+            payload_digest=digest, portal_id=portal_id,
         )
         written = self.writer.write([record])
         self._record({
@@ -283,7 +406,8 @@ class ExchangeArchive:
         return Archived(record_id, warc_type, date, sha256, digest, written)
 
     def close(self) -> list[str]:
-        """Close the open WARC file; returns every file this archive closed."""
+        """List pending rows, close the open WARC file; returns every file this archive closed."""
+        self.flush()
         self.writer.close()
         if self.db is not None:
             self.db.conn.close()
@@ -388,7 +512,14 @@ class WarcCaptureMiddleware:
         self.prefix = settings.get("WARC_PREFIX", "nianbao")
         self.max_file_size = settings.getint("WARC_MAX_SIZE", 1024**3)
         self.warcinfo = warcinfo_fields(settings)
+        # catalog rows are listed per batch: this many rows, or this many seconds, whichever comes first
+        self.batch_rows = settings.getint("WARC_CATALOG_BATCH_ROWS", 500)
+        self.batch_seconds = settings.getfloat("WARC_CATALOG_BATCH_SECONDS", 1.0)
+        # bodies at least this large are hashed and compressed on a worker thread
+        self.thread_min_bytes = settings.getint("WARC_THREAD_MIN_BYTES", 256 * 1024)
+        self.worker_id = settings.get("WORKER_ID") or None
         self.archive: ExchangeArchive | None = None
+        self._flusher: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarcCaptureMiddleware:
@@ -398,6 +529,7 @@ class WarcCaptureMiddleware:
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(middleware.bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(middleware.item_scraped, signal=signals.item_scraped)
         return middleware
 
     def _crawl_id(self) -> Any:
@@ -406,17 +538,48 @@ class WarcCaptureMiddleware:
 
     def _archive(self) -> ExchangeArchive:
         if self.archive is None:
-            self.archive = ExchangeArchive(self.data_dir, self.prefix, self.max_file_size, self.warcinfo,
-                                           stats=self.crawler.stats, crawl_id=self._crawl_id)
+            from crawler.distributed import shared_digest_index
+
+            self.archive = ExchangeArchive(
+                self.data_dir, self.prefix, self.max_file_size, self.warcinfo, stats=self.crawler.stats,
+                crawl_id=self._crawl_id, batch_rows=self.batch_rows, batch_seconds=self.batch_seconds,
+                thread_min_bytes=self.thread_min_bytes, worker_id=self.worker_id,
+                digest_index=shared_digest_index(self.crawler.settings),
+            )
             for result in self.archive.repaired:
                 self.crawler.stats.inc_value("warc/repaired_files")
                 self.crawler.stats.inc_value("warc/repair_lost_bytes", result.lost_bytes)
+            self.archive.reconcile()
         return self.archive
 
     def spider_opened(self, spider: Any) -> None:
         self._archive()  # repairs leftovers before anything new is written
+        if self.batch_seconds > 0:
+            from twisted.internet import task
+
+            # rows queued while the crawl waits on slow portals still reach the catalog within the period
+            self._flusher = task.LoopingCall(self._flush)
+            self._flusher.start(self.batch_seconds, now=False)
+
+    def _flush(self) -> None:
+        if self.archive is not None:
+            self.archive.flush()
+
+    def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
+        """Write each catalogued document's description into the WARC (see `archive_metadata`)."""
+        from crawler.items import DocumentItem
+
+        # only what the catalog records as a document (a DocumentItem with its payload digest)
+        if self.archive is None or not isinstance(item, DocumentItem) or not item.get("sha256"):
+            return
+        try:
+            self.archive.archive_metadata(dict(item))
+        except Exception as exc:
+            logger.error("%s: cannot archive document metadata: %s", item.get("url"), exc)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if self._flusher is not None and self._flusher.running:
+            self._flusher.stop()
         if self.archive is None:
             return
         closed = self.archive.close()
@@ -480,7 +643,8 @@ class WarcCaptureMiddleware:
         elif "partial" in response.flags or "dataloss" in response.flags:
             truncated = "disconnect"
         try:
-            archived = self._archive().archive(exchange_from_scrapy(request, response, body, truncated))
+            archived = await self._archive().archive_async(exchange_from_scrapy(request, response, body,
+                                                                                truncated))
         except Exception as exc:
             logger.error("%s: cannot archive response: %s", request.url, exc)
             return response

@@ -8,6 +8,7 @@ its last complete record (a gzip member that decompresses to its end and passes 
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import http.client
@@ -36,6 +37,8 @@ PROFILE_SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-no
 # Headers that describe the transfer rather than the entity: when the body is stored decoded
 # they are kept under this prefix (pywb's convention) so the record stays self-consistent.
 ORIGINAL_HEADER_PREFIX = "X-Archive-Orig-"
+# A WARC extension field: the registry id of the portal an exchange belongs to.
+PORTAL_HEADER = "Nianbao-Portal-Id"
 
 _builder = RecordBuilder(warc_version=WARC_VERSION)
 
@@ -69,16 +72,41 @@ def request_target(url: str) -> str:
 
 def request_record(
     url: str, method: str, headers: list[tuple[str, str]], body: bytes, date: str, record_id: str,
-    concurrent_to: str, http_version: str = "HTTP/1.1",
+    concurrent_to: str, http_version: str = "HTTP/1.1", portal_id: str | None = None,
 ) -> ArcWarcRecord:
     """A `request` record: the request line with the full query string, headers as sent, the body."""
     http_headers = StatusAndHeaders(
         f"{method} {request_target(url)} {http_version}", headers, is_http_request=True
     )
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Concurrent-To": concurrent_to,
+                    **_portal_header(portal_id)}
+    return _with_digests(url, "request", body, http_headers, warc_headers)
+
+
+def _portal_header(portal_id: str | None) -> dict[str, str]:
+    # The registry id travels in the WARC so a catalog can be rebuilt from the files alone.
+    return {PORTAL_HEADER: portal_id} if portal_id else {}
+
+
+def _with_digests(url: str, warc_type: str, body: bytes | memoryview, http_headers: StatusAndHeaders | None,
+                  warc_headers: dict[str, str], payload_digest: str | None = None,
+                  warc_content_type: str = "") -> ArcWarcRecord:
+    """A record with both digests already set, so warcio never hashes the body again.
+
+    The payload digest is the caller's when it has one (the capture computes it once for dedup and the
+    catalog); the block digest is one pass over the serialised HTTP headers and the body.
+    """
+    payload_digest = payload_digest or sha1_digest(body)
+    block = hashlib.sha1()
+    if http_headers is not None:
+        http_headers.compute_headers_buffer(None)
+        block.update(http_headers.headers_buff)
+    block.update(body)
+    warc_headers = {**warc_headers, "WARC-Payload-Digest": payload_digest,
+                    "WARC-Block-Digest": "sha1:" + base64.b32encode(block.digest()).decode("ascii")}
     return _builder.create_warc_record(
-        url, "request", payload=io.BytesIO(body), length=len(body), http_headers=http_headers,
-        warc_headers_dict={"WARC-Record-ID": record_id, "WARC-Date": date,
-                           "WARC-Concurrent-To": concurrent_to},
+        url, warc_type, payload=_payload_stream(body), length=len(body), http_headers=http_headers,
+        warc_headers_dict=warc_headers, warc_content_type=warc_content_type,
     )
 
 
@@ -117,24 +145,24 @@ def _payload_stream(body: bytes | memoryview) -> io.RawIOBase | io.BytesIO:
 def response_record(
     url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes | memoryview, date: str,
     record_id: str, http_version: str = "HTTP/1.1", extra: dict[str, str] | None = None,
+    payload_digest: str | None = None, portal_id: str | None = None,
 ) -> ArcWarcRecord:
     """A `response` record: status line, headers and body bytes as received."""
     http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol=http_version)
-    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, **(extra or {})}
-    return _builder.create_warc_record(
-        url, "response", payload=_payload_stream(body), length=len(body), http_headers=http_headers,
-        warc_headers_dict=warc_headers,
-    )
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, **(extra or {}),
+                    **_portal_header(portal_id)}
+    return _with_digests(url, "response", body, http_headers, warc_headers, payload_digest)
 
 
 def revisit_record(
     url: str, profile: str, payload_digest: str | None, status: int, reason: str,
     headers: list[tuple[str, str]], date: str, record_id: str, refers_to: str | None,
     refers_to_uri: str | None, refers_to_date: str | None, http_version: str = "HTTP/1.1",
+    portal_id: str | None = None,
 ) -> ArcWarcRecord:
     """A `revisit` record (HTTP headers only) of an earlier capture, with its WARC-Refers-To* fields."""
     http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol=http_version)
-    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date}
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, **_portal_header(portal_id)}
     record = _builder.create_warc_record(url, "revisit", http_headers=http_headers,
                                          warc_headers_dict=warc_headers)
     record.rec_headers.add_header("WARC-Profile", profile)
@@ -152,27 +180,56 @@ def revisit_record(
 def document_record(
     warc_type: str, url: str, body: bytes, content_type: str, date: str, record_id: str,
     refers_to: str | None = None, refers_to_uri: str | None = None, refers_to_date: str | None = None,
+    payload_digest: str | None = None, portal_id: str | None = None,
 ) -> ArcWarcRecord:
-    """A `resource` or `conversion` record (no HTTP headers), optionally tied by WARC-Refers-To."""
-    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "Content-Type": content_type}
+    """A `resource`, `conversion` or `metadata` record (no HTTP headers), optionally tied by WARC-Refers-To."""
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "Content-Type": content_type,
+                    **_portal_header(portal_id)}
     if refers_to:
         warc_headers["WARC-Refers-To"] = refers_to
     if refers_to_uri:
         warc_headers["WARC-Refers-To-Target-URI"] = refers_to_uri
     if refers_to_date:
         warc_headers["WARC-Refers-To-Date"] = refers_to_date
-    return _builder.create_warc_record(
-        url, warc_type, payload=io.BytesIO(body), length=len(body), warc_content_type=content_type,
-        warc_headers_dict=warc_headers,
-    )
+    return _with_digests(url, warc_type, body, None, warc_headers, payload_digest,
+                         warc_content_type=content_type)
+
+
+def sha1_digest(body: bytes) -> str:
+    """`sha1:BASE32`, the form of WARC-Payload-Digest and WARC-Block-Digest."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 def payload_digests(body: bytes) -> tuple[str, str]:
     """(`sha1:BASE32` as WARC-Payload-Digest, sha256 hex) of a payload."""
-    import base64
+    return sha1_digest(body), hashlib.sha256(body).hexdigest()
 
-    sha1 = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-    return sha1, hashlib.sha256(body).hexdigest()
+
+def encode_record(record: ArcWarcRecord) -> bytes:
+    """A record serialised as one gzip member: pure, so it may run on a worker thread."""
+    sink = io.BytesIO()
+    WARCWriter(GzipMembers(sink), gzip=False, warc_version=WARC_VERSION).write_record(record)
+    return sink.getvalue()
+
+
+@dataclass
+class EncodedRecord:
+    """A record ready to append: its id, type, WARC headers and gzip member bytes."""
+
+    record_id: str
+    warc_type: str
+    headers: dict[str, str]
+    data: bytes
+
+
+def encode_records(records: list[ArcWarcRecord]) -> list[EncodedRecord]:
+    """Serialise and compress a record group (the costly part of writing; safe off the reactor thread)."""
+    encoded = []
+    for record in records:
+        data = encode_record(record)
+        headers = dict(record.rec_headers.headers)
+        encoded.append(EncodedRecord(headers.get("WARC-Record-ID", ""), record.rec_type, headers, data))
+    return encoded
 
 
 # --------------------------------------------------------------------------- files
@@ -217,8 +274,8 @@ class GzipMembers:
     def flush(self) -> None:
         """End the gzip member (one record) and start the next."""
         self.fh.write(self._compressor.flush())
-        self.fh.flush()
         self._compressor = zlib.compressobj(self.LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+
 
 class WarcFileWriter:
     """Writes record groups to rotating `.warc.gz` files in one directory.
@@ -229,8 +286,11 @@ class WarcFileWriter:
 
     def __init__(self, directory: str | Path, prefix: str = "nianbao", max_size: int = 1024**3,
                  warcinfo: dict[str, str] | None = None,
-                 on_warcinfo: Callable[[WrittenRecord], None] | None = None) -> None:
+                 on_warcinfo: Callable[[WrittenRecord], None] | None = None,
+                 before_rotate: Callable[[], None] | None = None, host: str | None = None) -> None:
         self.on_warcinfo = on_warcinfo  # told of each new file's warcinfo record
+        self.before_rotate = before_rotate  # called before a full file is closed (flush pending rows)
+        self.host = host  # the name's last part: the machine, or a worker id
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
@@ -240,7 +300,6 @@ class WarcFileWriter:
         self.closed_files: list[str] = []
         self._fh: io.BufferedWriter | None = None
         self._name: str | None = None
-        self._writer: WARCWriter | None = None
 
     @property
     def current_file(self) -> str | None:
@@ -248,34 +307,40 @@ class WarcFileWriter:
         return self._name
 
     def _open(self) -> None:
-        self._name = warc_file_name(self.prefix, self.serial)
+        self._name = warc_file_name(self.prefix, self.serial, self.host)
         self.serial += 1
         path = self.directory / (self._name + OPEN_SUFFIX)
         self._fh = open(path, "xb")  # noqa: SIM115 - held open across many writes
         fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._writer = WARCWriter(GzipMembers(self._fh), gzip=False, warc_version=WARC_VERSION)
-        info = self._write_one(_builder.create_warcinfo_record(self._name, self.warcinfo))
+        info = self._append(encode_records([_builder.create_warcinfo_record(self._name, self.warcinfo)]))[0]
         if self.on_warcinfo is not None:
             self.on_warcinfo(info)
 
-    def _write_one(self, record: ArcWarcRecord) -> WrittenRecord:
-        assert self._fh is not None and self._writer is not None and self._name is not None
-        offset = self._fh.tell()
-        self._writer.write_record(record)
+    def _append(self, group: list[EncodedRecord]) -> list[WrittenRecord]:
+        assert self._fh is not None and self._name is not None
+        written = []
+        for record in group:
+            offset = self._fh.tell()
+            self._fh.write(record.data)
+            written.append(WrittenRecord(record.record_id, record.warc_type, self._name, offset,
+                                         len(record.data), record.headers))
+        # in the kernel's hands once flushed: a SIGKILL of the crawler loses nothing written
         self._fh.flush()
-        headers = dict(record.rec_headers.headers)
-        return WrittenRecord(
-            record_id=headers.get("WARC-Record-ID", ""), warc_type=record.rec_type,
-            warc_file=self._name, offset=offset, length=self._fh.tell() - offset, headers=headers,
-        )
+        return written
 
     def write(self, records: list[ArcWarcRecord]) -> list[WrittenRecord]:
         """Write a group of records to one file (rotating first if the file is full); flushed."""
+        return self.append(encode_records(records))
+
+    def append(self, group: list[EncodedRecord]) -> list[WrittenRecord]:
+        """Append an encoded group to one file (rotating first if the file is full); flushed."""
         if self._fh is not None and self._fh.tell() >= self.max_size:
+            if self.before_rotate is not None:
+                self.before_rotate()
             self.close()
         if self._fh is None:
             self._open()
-        return [self._write_one(record) for record in records]
+        return self._append(group)
 
     def close(self) -> str | None:
         """Close the current file and drop its `.open` suffix; returns the closed name."""
@@ -287,7 +352,7 @@ class WarcFileWriter:
         os.fsync(self._fh.fileno())
         os.replace(self.directory / (name + OPEN_SUFFIX), self.directory / name)
         self._fh.close()  # releases the lock, after the rename so no repair can race it
-        self._fh = self._writer = self._name = None
+        self._fh = self._name = None
         self.closed_files.append(name)
         return name
 

@@ -123,6 +123,10 @@ class JournalScheduler(Scheduler):
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
+        from crawler.distributed import SharedFrontierScheduler, distributed_enabled
+
+        if distributed_enabled(settings):  # the shared Redis frontier stands in for the journal
+            return SharedFrontierScheduler.from_crawler(crawler)
         dupefilter_cls = load_object(settings["DUPEFILTER_CLASS"])
         if issubclass(dupefilter_cls, RFPDupeFilter):
             dupefilter = dupefilter_cls(debug=settings.getbool("DUPEFILTER_DEBUG"),

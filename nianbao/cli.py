@@ -1,9 +1,10 @@
-"""The `nianbao` command: parse, refresh, serve, sample-portals, demo, export, replay."""
+"""The `nianbao` command: parse, refresh, serve, sample-portals, demo, export, replay, catalog, seed."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -145,6 +146,86 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def cmd_catalog_rebuild(args: argparse.Namespace) -> int:
+    from catalog import CatalogError, load_portals, open_catalog
+    from catalog.rebuild import rebuild_catalog
+
+    if not args.from_warc:
+        raise UsageError("say where from: --from-warc (the only source a catalog is rebuilt from)")
+    root = data_dir(args.data)
+    out = Path(args.out) if args.out else root / "catalog.rebuilt.db"
+    if out.exists():
+        raise UsageError(f"{out}: exists; rebuild writes a new catalog (move it away or give --out)")
+    db = open_catalog(out)
+    try:
+        if args.portals:
+            from crawler.registry import load_registry
+
+            load_portals(db, [p.as_row() for p in load_registry(args.portals).portals])
+        counts = rebuild_catalog(db, root / "warc")
+    except CatalogError as exc:
+        db.close()
+        out.unlink(missing_ok=True)
+        raise UsageError(str(exc)) from exc
+    db.close()
+    print(json.dumps({"catalog": str(out), **counts}, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_catalog_merge(args: argparse.Namespace) -> int:
+    from catalog import CatalogError
+    from catalog.merge import merge_worker_dirs
+
+    try:
+        totals = merge_worker_dirs(data_dir(args.data), args.workers)
+    except CatalogError as exc:
+        raise UsageError(str(exc)) from exc
+    print(json.dumps(totals, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from crawler.distributed import SeedError, seed_frontier
+
+    try:
+        summary = seed_frontier(args.redis, args.portals or "portals.csv", only=args.only, reset=args.reset)
+    except SeedError as exc:
+        raise UsageError(str(exc)) from exc
+    print(json.dumps(summary, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from crawler.distributed import SeedError, fetch_registry
+    from nianbao.refresh import PROJECT_ROOT, scrapy_env
+
+    root = data_dir(args.data)
+    try:
+        registry, only = fetch_registry(args.redis, root / "portals.seeded.csv")
+    except SeedError as exc:
+        raise UsageError(str(exc)) from exc
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
+           "-s", f"DATA_DIR={root}", "-s", "DISTRIBUTED=True", "-s", f"REDIS_URL={args.redis}"]
+    if only:
+        cmd += ["-a", f"only={only}"]
+    if args.worker_id:
+        cmd += ["-s", f"WORKER_ID={args.worker_id}"]
+    for pair in args.set or []:
+        cmd += ["-s", pair]
+    # the crawl replaces this process: a supervisor's signals (SIGTERM, SIGKILL) reach the crawler itself
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(PROJECT_ROOT)
+    os.execve(sys.executable, cmd, scrapy_env())
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from crawler.distributed import cluster_status
+
+    print(json.dumps(cluster_status(args.redis), ensure_ascii=False, indent=1))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nianbao", description=__doc__)
     parser.add_argument("--version", action="version", version=f"nianbao {__version__}")
@@ -203,6 +284,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("catalog", help="rebuild the catalog from the WARC files, or merge worker catalogs")
+    catalog_sub = p.add_subparsers(dest="catalog_command", required=True)
+    q = catalog_sub.add_parser("rebuild", help="a new catalog from DATA_DIR/warc alone")
+    q.add_argument("--from-warc", action="store_true", help="read every closed WARC file of DATA_DIR/warc")
+    q.add_argument("--data", default=None)
+    q.add_argument("--out", default=None, help="the new catalog (default DATA_DIR/catalog.rebuilt.db)")
+    q.add_argument("--portals", default=None, help="registry CSV whose rows fill the portals table")
+    q.set_defaults(func=cmd_catalog_rebuild)
+    q = catalog_sub.add_parser("merge", help="fold worker data directories into DATA_DIR (idempotent)")
+    q.add_argument("workers", nargs="+", metavar="WORKER_DIR", help="a worker's DATA_DIR")
+    q.add_argument("--data", default=None, help="the data directory Datasette serves")
+    q.set_defaults(func=cmd_catalog_merge)
+
+    p = sub.add_parser("seed", help="put the registry into a Redis frontier for distributed workers")
+    p.add_argument("--redis", required=True, metavar="URL", help="redis://host:port/db")
+    p.add_argument("--portals", default=None, help="registry CSV (default: portals.csv)")
+    p.add_argument("--only", default=None, help="comma-separated portal ids")
+    p.add_argument("--reset", action="store_true", help="forget a finished crawl's frontier and fingerprints first")
+    p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser("worker", help="one distributed crawl worker on the seeded Redis frontier")
+    p.add_argument("--redis", required=True, metavar="URL")
+    p.add_argument("--data", default=None, help="this worker's DATA_DIR (its WARC files and catalog)")
+    p.add_argument("--worker-id", default=None, help="names its WARC files (default host_pid)")
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="a Scrapy setting")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("status", help="a distributed crawl's progress: queues, in flight, workers")
+    p.add_argument("--redis", required=True, metavar="URL")
+    p.set_defaults(func=cmd_status)
     return parser
 
 

@@ -10,6 +10,7 @@ venv=${VENV:-$here/.venv}
 # antiword: legacy .doc reports; libreoffice-writer-nogui: .doc/.wps tables antiword cannot read
 # fonts-noto-cjk: rendering Chinese in screenshots and sample scans
 apt_packages=(chromium antiword libreoffice-writer-nogui fonts-noto-cjk)
+apt_packages+=(redis-server)  # distributed mode: the shared frontier (and its tests)
 if [ "${SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -30,6 +31,8 @@ want=$( { sha256sum "$here/pyproject.toml"; "$venv/bin/python" --version; } 2>&1
 if [ "${FORCE_INSTALL:-0}" = 1 ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$venv/bin/pip" install -q --upgrade pip
   "$venv/bin/pip" install -q -e "$here[test]"
+  # distributed mode; --no-deps because pywb pins redis 2.10.6, which scrapy-redis's calls work with
+  "$venv/bin/pip" install -q --no-deps "scrapy-redis==0.9.1"
   echo "$want" > "$stamp"
   echo "nianbao is set up in $venv"
 else

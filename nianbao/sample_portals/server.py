@@ -92,6 +92,7 @@ class _Host:
         self.slow_seconds = slow_seconds
         self.hits: dict[str, int] = {}
         self.requests: list[str] = []  # every request's target (path and query), in arrival order
+        self.intervals: list[tuple[float, float, str]] = []  # (arrival, answer began, target) per request
         self.lock = threading.Lock()
         self.files_base = ""
 
@@ -115,13 +116,25 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_HEAD(self) -> None:
-        self._serve(head=True)
+        self._timed(head=True)
 
     def do_GET(self) -> None:
-        self._serve()
+        self._timed()
 
     def do_POST(self) -> None:
-        self._serve()
+        self._timed()
+
+    def _timed(self, head: bool = False) -> None:
+        # When each request was being served, for tests of clients' per-host concurrency: from its
+        # arrival to the moment its answer began (a client cannot have the whole answer before that, so a
+        # client that waits for one answer before the next request never shows as overlapping).
+        start = time.monotonic()
+        self._answered = None
+        try:
+            self._serve(head=head)
+        finally:
+            with self.host.lock:
+                self.host.intervals.append((start, self._answered or time.monotonic(), self.path))
 
     def _form(self) -> dict:
         length = int(self.headers.get("Content-Length") or 0)
@@ -243,6 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
         if gzip_it:
             body = gzip.compress(body, mtime=0)
             headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        self._answered = time.monotonic()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         for name, value in headers:
@@ -379,6 +393,11 @@ class SamplePortals:
         """Every request target (path?query) `host` has received, in arrival order."""
         with self._hosts[host].lock:
             return list(self._hosts[host].requests)
+
+    def intervals(self, host: str) -> list[tuple[float, float, str]]:
+        """(arrival, answer began, target) of every request `host` has served (time.monotonic seconds)."""
+        with self._hosts[host].lock:
+            return list(self._hosts[host].intervals)
 
     def url(self, host: str, path: str) -> str:
         """Absolute URL of `path` on one of the hosts (trs, hanweb, jsapp, gbk, files, blocked)."""

@@ -1,0 +1,616 @@
+"""Distributed mode: any number of `scrapy crawl portals` workers on one frontier in Redis.
+
+Switched on by `DISTRIBUTED = True` and `REDIS_URL`; without them nothing here is used and no Redis is
+needed. Built on scrapy-redis (its request serialisation, priority queue and fingerprint dupefilter),
+with what a polite, crash-safe cluster needs on top:
+
+- **portal-sharded queues with leases** (`SharedFrontierScheduler`): each portal's requests wait in
+  their own queue; a worker owns a portal while its lease lives (renewed by the worker's heartbeat), so
+  a portal's discovery state, budgets and diagnosis stay in one spider. A request handed to the spider
+  is kept in the portal's in-flight hash until its callback's output has been scheduled
+  (`InFlightMiddleware`); a worker that dies loses its leases, and the next owner puts the portal's
+  in-flight requests back into the queue (nothing is lost; a few pages may be fetched twice);
+- **per-host politeness across the cluster** (`ClusterHostSlotMiddleware`): at most
+  CONCURRENT_REQUESTS_PER_DOMAIN requests to one host at once, and DOWNLOAD_DELAY between them, for all
+  workers together (a leased semaphore and a next-allowed time in Redis);
+- **robots.txt once per host per crawl** (`SharedRobotsTxtMiddleware`): the first worker fetches it,
+  the others read the body from Redis;
+- **one payload stored once** (`RedisDigestIndex`): the archive's revisit dedup asks the cluster.
+
+Keys live under `REDIS_PREFIX` (default `nianbao`); `nianbao seed` puts the registry there and
+`nianbao seed --reset` clears a finished crawl's frontier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import logging
+import os
+import pickle
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+
+logger = logging.getLogger(__name__)
+
+START_HOPS = 0  # spiders/portals.py marks a portal's start request with meta["hops"] == 0
+
+
+class SeedError(Exception):
+    """Bad input to `nianbao seed` (registry or Redis unreachable): the message names it."""
+
+
+def distributed_enabled(settings: Any) -> bool:
+    """True when the settings ask for the shared Redis frontier."""
+    return bool(settings.getbool("DISTRIBUTED", False) and settings.get("REDIS_URL"))
+
+
+def redis_client(url: str) -> Any:
+    """A Redis client for url (scrapy-redis's own client class)."""
+    import redis
+
+    return redis.StrictRedis.from_url(url)
+
+
+def worker_id(settings: Any) -> str:
+    """This worker's id: WORKER_ID, else host and process id (also the last part of its WARC names)."""
+    return settings.get("WORKER_ID") or f"{socket.gethostname()}_{os.getpid()}"
+
+
+class Keys:
+    """The Redis key names of one cluster."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def __getattr__(self, name: str) -> str:
+        return f"{self.prefix}:{name}"
+
+    def queue(self, portal: str) -> str:
+        return f"{self.prefix}:queue:{portal}"
+
+    def inflight(self, portal: str) -> str:
+        return f"{self.prefix}:inflight:{portal}"
+
+    def owner(self, portal: str) -> str:
+        return f"{self.prefix}:owner:{portal}"
+
+    def worker(self, wid: str) -> str:
+        return f"{self.prefix}:worker:{wid}"
+
+    def state(self, portal: str) -> str:
+        return f"{self.prefix}:state:{portal}"
+
+
+def portal_state(spider: Any, portal: str) -> dict:
+    """The spider's in-memory state of one portal: its discovery search, budget use, renders."""
+    state: dict[str, Any] = {}
+    discovery = getattr(spider, "discoveries", {}).get(portal)
+    if discovery is not None:
+        state["discovery"] = discovery
+    usage = getattr(getattr(spider, "budgets", None), "usage", {}).get(portal)
+    if usage is not None:
+        usage = copy.copy(usage)
+        # a monotonic clock means nothing on another machine: keep the time spent instead
+        state["elapsed"] = time.monotonic() - usage.started if usage.started is not None else None
+        state["usage"] = usage
+    renders = getattr(spider, "_discovery_renders", {}).get(portal)
+    if renders:
+        state["renders"] = renders
+    return state
+
+
+def restore_portal_state(spider: Any, portal: str, state: dict) -> None:
+    """Put a portal's state saved by another worker into this spider."""
+    if "discovery" in state and hasattr(spider, "discoveries"):
+        spider.discoveries[portal] = state["discovery"]
+    if "usage" in state and hasattr(spider, "budgets"):
+        usage = state["usage"]
+        if state.get("elapsed") is not None:
+            usage.started = time.monotonic() - state["elapsed"]
+        spider.budgets.usage[portal] = usage
+    if "renders" in state and hasattr(spider, "_discovery_renders"):
+        spider._discovery_renders[portal] = state["renders"]
+
+
+def _keys(settings: Any) -> Keys:
+    return Keys(settings.get("REDIS_PREFIX", "nianbao"))
+
+
+# --------------------------------------------------------------------------- seeding
+
+
+def seed_frontier(url: str, portals_file: str | Path, only: str | None = None, reset: bool = False,
+                  prefix: str = "nianbao") -> dict[str, Any]:
+    """Put a registry into Redis for the workers (`nianbao seed`); returns what was seeded.
+
+    Workers read the registry from Redis (`nianbao worker` writes it to their DATA_DIR), so every
+    worker knows every portal; each portal's start request is scheduled by whichever worker starts
+    first. `reset` forgets the previous crawl (queues, fingerprints, leases, robots.txt cache).
+    """
+    from crawler.registry import RegistryFileError, load_registry
+
+    try:
+        registry = load_registry(portals_file)
+    except (OSError, RegistryFileError) as exc:
+        raise SeedError(f"{portals_file}: {exc}") from exc
+    selected, unknown = registry.select(only)
+    if unknown:
+        raise SeedError(f"{portals_file}: no portal with id {', '.join(unknown)}")
+    server = redis_client(url)
+    keys = Keys(prefix)
+    try:
+        if reset:
+            for key in server.scan_iter(f"{prefix}:*"):
+                server.delete(key)
+        text = Path(portals_file).read_text(encoding="utf-8")
+        server.set(keys.registry, text.encode("utf-8"))
+        server.set(keys.only, ",".join(p.id for p in selected).encode("utf-8"))
+        server.setnx(keys.crawl, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()).encode("ascii"))
+    except Exception as exc:  # redis.ConnectionError and friends, without importing redis at top
+        raise SeedError(f"{url}: {exc}") from exc
+    return {"redis": url, "portals": len(selected), "bad_rows": len(registry.errors), "reset": reset,
+            "crawl": server.get(keys.crawl).decode("ascii")}
+
+
+def fetch_registry(url: str, target: Path, prefix: str = "nianbao") -> tuple[Path, str]:
+    """Write the seeded registry to target; returns it and the seeded `only` list."""
+    server = redis_client(url)
+    keys = Keys(prefix)
+    text = server.get(keys.registry)
+    if text is None:
+        raise SeedError(f"{url}: no registry seeded (run nianbao seed --redis {url} first)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(text)
+    return target, (server.get(keys.only) or b"").decode("utf-8")
+
+
+# --------------------------------------------------------------------------- scheduler
+
+
+# a request moves from a portal's queue to its in-flight hash in one step, so the cluster never looks
+# empty while a worker holds it
+_POP_TO_INFLIGHT = """
+local found = redis.call('zrange', KEYS[1], 0, 0)
+if #found == 0 then return false end
+redis.call('zremrangebyrank', KEYS[1], 0, 0)
+redis.call('hset', KEYS[2], ARGV[1], found[1])
+return found[1]
+"""
+_RELEASE_IF_OWNER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+_RENEW_IF_OWNER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+class SharedFrontierScheduler:
+    """The scheduler of a distributed worker: portal-sharded Redis queues with leased ownership."""
+
+    def __init__(self, crawler: Any) -> None:
+        from scrapy_redis import picklecompat
+        from scrapy_redis.dupefilter import RFPDupeFilter
+
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.server = redis_client(settings.get("REDIS_URL"))
+        self.keys = _keys(settings)
+        self.worker = worker_id(settings)
+        self.lease = settings.getint("CLUSTER_LEASE_SECONDS", 15)
+        self.max_portals = settings.getint("CLUSTER_PORTALS_PER_WORKER", 8)
+        self.df = RFPDupeFilter(self.server, key=self.keys.dupefilter,
+                                debug=settings.getbool("DUPEFILTER_DEBUG"))
+        self.serializer = picklecompat
+        self._pop = self.server.register_script(_POP_TO_INFLIGHT)
+        self.owned: list[str] = []
+        self._queues: dict[str, Any] = {}
+        self._heartbeat: Any = None
+        self._turn = 0
+        self._claimed_at = 0.0
+        self.spider: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SharedFrontierScheduler:
+        return cls(crawler)
+
+    # -- life cycle
+
+    def open(self, spider: Any) -> None:
+        from twisted.internet import task
+
+        self.spider = spider
+        spider.cluster = self  # InFlightMiddleware finds the scheduler here
+        self.server.ping()
+        self._beat()
+        self._heartbeat = task.LoopingCall(self._beat)
+        self._heartbeat.start(max(1.0, self.lease / 3), now=False)
+        self.crawler.signals.connect(self._idle, signal=signals.spider_idle)
+        logger.info("worker %s on the shared frontier %s (%s)", self.worker, self.crawler.settings.get("REDIS_URL"),
+                    self.keys.prefix)
+
+    def close(self, reason: str) -> None:
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        # The cluster's last word on every portal, so this worker's closing diagnoses agree with it
+        # (scheduler.close runs before spider_closed, where diagnoses are written).
+        for raw in self.server.smembers(self.keys.portals):
+            portal = raw.decode("utf-8")
+            saved = self.server.get(self.keys.state(portal))
+            if saved is not None and portal not in self.owned:
+                restore_portal_state(self.spider, portal, pickle.loads(saved))
+        for portal in self.owned:
+            # a worker stopped before its portals were done hands them back whole
+            self._requeue_inflight(portal)
+            self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.owner(portal), self.worker)
+        self.owned = []
+        self.server.delete(self.keys.worker(self.worker))
+
+    def _beat(self) -> None:
+        self.server.set(self.keys.worker(self.worker), b"1", ex=self.lease)
+        lost = [p for p in self.owned
+                if not self.server.eval(_RENEW_IF_OWNER, 1, self.keys.owner(p), self.worker, self.lease)]
+        for portal in lost:  # a stalled worker whose lease ran out: another owns the portal now
+            logger.warning("lease on portal %s lost to another worker", portal)
+            self.owned.remove(portal)
+
+    # -- queues
+
+    def _queue(self, portal: str) -> Any:
+        from scrapy_redis.queue import PriorityQueue
+
+        if portal not in self._queues:
+            self._queues[portal] = PriorityQueue(self.server, self.spider, self.keys.queue(portal),
+                                                 self.serializer)
+        return self._queues[portal]
+
+    def __len__(self) -> int:
+        return sum(len(self._queue(p)) for p in self.owned)
+
+    def has_pending_requests(self) -> bool:
+        # portals not yet owned are claimed by next_request, which the engine calls on every heartbeat
+        return len(self) > 0
+
+    def enqueue_request(self, request: Request) -> bool:
+        meta = request.meta
+        if (meta.get("hops") == START_HOPS and request.dont_filter
+                and not meta.get("retry_times") and not meta.get("redirect_times")):
+            # every worker yields every start request; the first one to get here schedules it
+            if not self.server.sadd(self.keys.starts, self.df.request_fingerprint(request)):
+                return False
+        elif not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        portal = request.meta.get("portal_id") or "_"
+        self._queue(portal).push(request)
+        self.server.sadd(self.keys.portals, portal)
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        if len(self.owned) < self.max_portals and time.monotonic() - self._claimed_at > 0.5:
+            # at most twice a second: a claim scans the cluster's portals
+            self._claimed_at = time.monotonic()
+            self._claim_more()
+        for _ in range(len(self.owned)):
+            portal = self.owned[self._turn % len(self.owned)]
+            self._turn += 1
+            request = self._pop_tracked(portal)
+            if request is not None:
+                return request
+        self._drop_finished()
+        return None
+
+    # -- ownership
+
+    def _claim_more(self) -> None:
+        for raw in self.server.smembers(self.keys.portals):
+            if len(self.owned) >= self.max_portals:
+                return
+            portal = raw.decode("utf-8")
+            if portal in self.owned or self.server.exists(self.keys.owner(portal)):
+                continue
+            if self.server.zcard(self.keys.queue(portal)) or self.server.hlen(self.keys.inflight(portal)):
+                self._claim(portal)
+
+    def _claim(self, portal: str) -> bool:
+        if not self.server.set(self.keys.owner(portal), self.worker.encode(), ex=self.lease, nx=True):
+            return False
+        self.owned.append(portal)
+        saved = self.server.get(self.keys.state(portal))
+        if saved is not None:
+            # the portal's discovery and budgets continue where its last owner left them
+            restore_portal_state(self.spider, portal, pickle.loads(saved))
+        requeued = self._requeue_inflight(portal)
+        if requeued:
+            logger.warning("portal %s taken over: %d requests of a stopped worker back in its queue",
+                           portal, requeued)
+            self.stats.inc_value("cluster/requeued", requeued)
+        self.stats.inc_value("cluster/portals_claimed")
+        return True
+
+    def _requeue_inflight(self, portal: str) -> int:
+        entries = self.server.hgetall(self.keys.inflight(portal))
+        for data in entries.values():
+            request = self._queue(portal)._decode_request(data)
+            self._queue(portal).push(request)
+        if entries:
+            self.server.hdel(self.keys.inflight(portal), *entries.keys())
+        return len(entries)
+
+    def _drop_finished(self) -> None:
+        # a portal with nothing queued and nothing in flight is let go, so other portals get a turn
+        for portal in list(self.owned):
+            if not self.server.zcard(self.keys.queue(portal)) and not self.server.hlen(self.keys.inflight(portal)):
+                self.owned.remove(portal)
+                self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.owner(portal), self.worker)
+
+    # -- in flight
+
+    def _pop_tracked(self, portal: str) -> Request | None:
+        token = uuid.uuid4().hex
+        data = self._pop(keys=[self.keys.queue(portal), self.keys.inflight(portal)], args=[token])
+        if not data:
+            return None
+        request = self._queue(portal)._decode_request(data)
+        request.meta["cluster_token"] = token
+        request.meta["cluster_portal"] = portal
+        return request
+
+    def done(self, request: Request | None) -> None:
+        """A request's output is scheduled: it leaves the in-flight hash."""
+        if request is None:
+            return
+        token, portal = request.meta.get("cluster_token"), request.meta.get("cluster_portal")
+        if token and portal:
+            # the portal's state after this callback, saved as the request leaves the in-flight hash:
+            # whoever takes the portal over finds state and frontier agreeing
+            pipe = self.server.pipeline()
+            pipe.set(self.keys.state(portal), pickle.dumps(portal_state(self.spider, portal)))
+            pipe.hdel(self.keys.inflight(portal), token)
+            pipe.execute()
+
+    def _cluster_busy(self) -> bool:
+        for raw in self.server.smembers(self.keys.portals):
+            portal = raw.decode("utf-8")
+            if self.server.zcard(self.keys.queue(portal)) or self.server.hlen(self.keys.inflight(portal)):
+                return True
+        return False
+
+    def _idle(self, spider: Any) -> None:
+        # Idle means nothing of ours is downloading or in a callback, so what our portals still list
+        # as in flight is stale (a retried request's first copy, a failure no callback saw).
+        for portal in self.owned:
+            self.server.delete(self.keys.inflight(portal))
+        # other workers may still add requests, or die and leave theirs: stay until the cluster is done
+        if self._cluster_busy():
+            raise DontCloseSpider("the shared frontier still has work")
+
+
+class InFlightMiddleware:
+    """Spider middleware: a request leaves the in-flight hash once its callback's output is scheduled."""
+
+    def __init__(self, crawler: Any) -> None:
+        if not distributed_enabled(crawler.settings):
+            raise NotConfigured("not distributed")
+        self.crawler = crawler
+        crawler.signals.connect(self._finished, signal=signals.request_dropped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> InFlightMiddleware:
+        return cls(crawler)
+
+    def _cluster(self) -> Any:
+        return getattr(self.crawler.spider, "cluster", None)
+
+    def _finished(self, request: Request, spider: Any = None) -> None:
+        cluster = self._cluster()
+        if cluster is not None:
+            cluster.done(request)
+
+    async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any],
+                                          spider: Any = None) -> AsyncIterator[Any]:
+        async for value in result:
+            yield value
+        self._finished(response.request)
+
+    def process_spider_output(self, response: Any, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
+        yield from result
+        self._finished(response.request)
+
+    def process_spider_exception(self, response: Any, exception: BaseException, spider: Any = None) -> None:
+        self._finished(response.request)
+
+
+# --------------------------------------------------------------------------- politeness
+
+
+_ACQUIRE_SLOT = """
+local now = tonumber(ARGV[1])
+redis.call('zremrangebyscore', KEYS[1], '-inf', now)
+if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+local next_at = tonumber(redis.call('get', KEYS[2]) or '0')
+if next_at > now then return 0 end
+redis.call('zadd', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
+redis.call('set', KEYS[2], tostring(now + tonumber(ARGV[5])), 'EX', 3600)
+return 1
+"""
+
+
+class ClusterHostSlotMiddleware:
+    """Downloader middleware (outermost): per-host concurrency and delay held for all workers together.
+
+    A request waits here until fewer than CONCURRENT_REQUESTS_PER_DOMAIN requests of the cluster are
+    at its host (a semaphore of leased tokens in Redis; a dead worker's tokens expire) and DOWNLOAD_DELAY
+    has passed since the cluster's last request to it. The host is the download slot Scrapy would use.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        settings = crawler.settings
+        if not distributed_enabled(settings):
+            raise NotConfigured("not distributed")
+        self.server = redis_client(settings.get("REDIS_URL"))
+        self.keys = _keys(settings)
+        self.per_host = max(1, settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2))
+        self.delay = settings.getfloat("DOWNLOAD_DELAY", 0.0)
+        self.lease = settings.getint("DOWNLOAD_TIMEOUT", 60) + 30
+        self.script = self.server.register_script(_ACQUIRE_SLOT)
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ClusterHostSlotMiddleware:
+        return cls(crawler)
+
+    def _host(self, request: Request) -> str:
+        return request.meta.get("download_slot") or urlsplit(request.url).hostname or ""
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        host = self._host(request)
+        token = uuid.uuid4().hex
+        waited = 0.0
+        while not self.script(keys=[f"{self.keys.slots}:{host}", f"{self.keys.next_at}:{host}"],
+                              args=[time.time(), self.per_host, self.lease, token, self.delay]):
+            await asyncio.sleep(0.02)
+            waited += 0.02
+        if waited:
+            self.stats.inc_value("cluster/slot_wait_ms", int(waited * 1000))
+        request.meta["cluster_slot"] = (host, token)
+
+    def _release(self, request: Request) -> None:
+        slot = request.meta.pop("cluster_slot", None)
+        if slot:
+            self.server.zrem(f"{self.keys.slots}:{slot[0]}", slot[1])
+
+    def process_response(self, request: Request, response: Any, spider: Any = None) -> Any:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
+        self._release(request)
+        return None
+
+
+def shared_robots_middleware_class() -> type:
+    """RobotsTxtMiddleware that reads robots.txt from the cluster when another worker fetched it."""
+    from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+    from scrapy.utils.httpobj import urlparse_cached
+    from scrapy.utils.misc import build_from_crawler
+
+    class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+        """robots.txt once per host per crawl for the whole cluster; Scrapy's own when not distributed."""
+
+        def __init__(self, crawler: Any) -> None:
+            super().__init__(crawler)
+            self.server = None
+            if distributed_enabled(crawler.settings):
+                self.server = redis_client(crawler.settings.get("REDIS_URL"))
+                self.keys = _keys(crawler.settings)
+                self.worker = worker_id(crawler.settings)
+
+        async def robot_parser(self, request: Request) -> Any:
+            netloc = urlparse_cached(request).netloc
+            if self.server is None or netloc in self._parsers:
+                return await super().robot_parser(request)
+            key = f"{self.keys.robots}:{netloc}"
+            deadline = time.monotonic() + 90
+            while True:
+                cached = self.server.get(key)
+                if cached is not None:
+                    return await self._from_cluster(cached, netloc, request)
+                if self.server.set(f"{key}:lock", self.worker.encode(), ex=90, nx=True):
+                    break  # this worker fetches it
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.05)
+            parser = await super().robot_parser(request)
+            if self.server.get(key) is None:
+                self.server.set(key, b"!error")  # fetched and failed: everyone allows, as Scrapy does
+            return parser
+
+        async def _parse_robots(self, response: Any, netloc: str, request: Request) -> None:
+            if self.server is not None:
+                self.server.set(f"{self.keys.robots}:{netloc}", b"=" + response.body)
+            await super()._parse_robots(response, netloc, request)
+
+        async def _from_cluster(self, cached: bytes, netloc: str, request: Request) -> Any:
+            self._stats.inc_value("robotstxt/from_cluster")
+            if cached.startswith(b"!"):
+                self._parsers[netloc] = None
+                return None
+            parser = build_from_crawler(self._parserimpl, self.crawler, cached[1:])
+            self._parsers[netloc] = parser
+            await self.crawler.signals.send_catch_log_async(signal=signals.robots_parsed,
+                                                            robotparser=parser, request=request)
+            return parser
+
+    return SharedRobotsTxtMiddleware
+
+
+SharedRobotsTxtMiddleware = shared_robots_middleware_class()
+
+
+# --------------------------------------------------------------------------- archive
+
+
+class RedisDigestIndex:
+    """The cluster's payload digests: the first worker to archive a payload owns it, the others write
+    revisits of its record (archive/capture.py)."""
+
+    def __init__(self, server: Any, key: str) -> None:
+        self.server = server
+        self.key = key
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RedisDigestIndex:
+        return cls(redis_client(settings.get("REDIS_URL")), _keys(settings).digests)
+
+    def claim(self, original: Any) -> None:
+        """Record a payload archived in full (first writer wins)."""
+        value = json.dumps([original.record_id, original.url, original.date, original.payload_digest,
+                            original.sha256])
+        self.server.hsetnx(self.key, original.payload_digest, value.encode("utf-8"))
+
+    def lookup(self, digest: str, sha256: str) -> tuple | None:
+        """(record_id, url, date, payload_digest, sha256) of the payload's full record, or None."""
+        raw = self.server.hget(self.key, digest)
+        if raw is None:
+            return None
+        found = json.loads(raw)
+        return tuple(found) if found[4] == sha256 else None
+
+
+def shared_digest_index(settings: Any) -> RedisDigestIndex | None:
+    """The cluster's payload-digest index (Redis), or None when the crawl runs alone."""
+    if not distributed_enabled(settings):
+        return None
+    return RedisDigestIndex.from_settings(settings)
+
+
+def cluster_status(url: str, prefix: str = "nianbao") -> dict[str, Any]:
+    """Progress of a cluster: queued and in-flight requests per portal, owners, live workers."""
+    server = redis_client(url)
+    keys = Keys(prefix)
+    portals = {}
+    for raw in sorted(server.smembers(keys.portals)):
+        portal = raw.decode("utf-8")
+        owner = server.get(keys.owner(portal))
+        portals[portal] = {"queued": server.zcard(keys.queue(portal)),
+                           "in_flight": server.hlen(keys.inflight(portal)),
+                           "owner": owner.decode("utf-8") if owner else None}
+    workers = sorted(k.decode("utf-8").rsplit(":", 1)[1] for k in server.scan_iter(f"{prefix}:worker:*"))
+    return {"workers": workers, "queued": sum(p["queued"] for p in portals.values()),
+            "in_flight": sum(p["in_flight"] for p in portals.values()),
+            "fingerprints": server.scard(keys.dupefilter), "payloads": server.hlen(keys.digests),
+            "portals": portals}

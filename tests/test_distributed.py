@@ -1,0 +1,214 @@
+"""Distributed mode: three workers on one Redis frontier crawl the sample portals as one process does.
+
+A redis-server started here on a loopback port (skipped only when the binary is absent), the sample
+portals, one single-process crawl for reference, then `nianbao seed` and three `nianbao worker`s, one
+of them killed with SIGKILL mid-crawl and restarted after the others finished (its `.open` file is
+repaired then). The merged catalog holds exactly the reference documents, no payload is stored twice,
+and the sample server never had more than CONCURRENT_REQUESTS_PER_DOMAIN requests from the cluster
+at once. The browser-rendered portal is left out: Chromium's own subrequests bypass the downloader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warc_support import ROOT, crawl_portals, read_warcs
+
+from catalog import open_catalog
+from nianbao.sample_portals.server import SamplePortals
+
+ONLY = "sample-trs,sample-hanweb,sample-gbk,sample-robotsnav,sample-linkedjs,sample-emptylist,sample-nocolumn"
+PER_HOST = 2
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (scripts/setup.sh installs Debian's redis-server)")
+    port = _free_port()
+    work = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(work)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _nianbao(*args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "nianbao.cli", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def _worker(redis_url: str, data: Path, wid: str) -> subprocess.Popen:
+    return _nianbao("worker", "--redis", redis_url, "--data", str(data), "--worker-id", wid,
+                    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "TELNETCONSOLE_ENABLED=0",
+                    "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={PER_HOST}", "-s", "CLUSTER_LEASE_SECONDS=4",
+                    "-s", "CLUSTER_PORTALS_PER_WORKER=2",
+                    "-s", "DOWNLOAD_TIMEOUT=20", "-s", "WARC_CATALOG_BATCH_SECONDS=30",
+                    "-s", "WARC_CATALOG_BATCH_ROWS=1000")
+
+
+def _max_overlap(intervals: list[tuple[float, float, str]]) -> tuple[int, list]:
+    """The most requests served at once, and the requests of the first moment it was reached."""
+    events = sorted([(start, 1, i) for i, (start, _, _) in enumerate(intervals)]
+                    + [(end, -1, i) for i, (_, end, _) in enumerate(intervals)], key=lambda e: (e[0], e[1]))
+    current, peak, open_now, worst = 0, 0, set(), []
+    for _, step, index in events:
+        current += step
+        open_now.add(index) if step > 0 else open_now.discard(index)
+        if current > peak:
+            peak, worst = current, [intervals[i] for i in sorted(open_now)]
+    return peak, worst
+
+
+@pytest.fixture(scope="module")
+def cluster(redis_url, tmp_path_factory) -> dict:
+    work = tmp_path_factory.mktemp("cluster")
+    with SamplePortals(registry_path=work / "portals.csv") as portals:
+        single = crawl_portals(portals.registry, work / "single", "-a", f"only={ONLY}")
+        assert single.returncode == 0, single.stderr[-3000:]
+        before = {host: len(portals.intervals(host)) for host in portals.base_urls}
+
+        seed = _nianbao("seed", "--redis", redis_url, "--portals", str(portals.registry), "--only", ONLY)
+        out, err = seed.communicate(timeout=60)
+        assert seed.returncode == 0, err
+        assert json.loads(out)["portals"] == len(ONLY.split(","))
+
+        dirs = {wid: work / wid for wid in ("w1", "w2", "w3")}
+        procs = {wid: _worker(redis_url, path, wid) for wid, path in dirs.items()}
+        # the first worker caught mid-crawl (its open WARC file past 20 kB) is killed
+        deadline = time.monotonic() + 240
+        victim = None
+        while time.monotonic() < deadline and victim is None:
+            for wid, path in dirs.items():
+                open_files = list((path / "warc").glob("*.warc.gz.open")) if (path / "warc").is_dir() else []
+                if procs[wid].poll() is None and open_files and open_files[0].stat().st_size > 20_000:
+                    procs[wid].send_signal(signal.SIGKILL)
+                    victim = wid
+                    break
+            if all(proc.poll() is not None for proc in procs.values()):
+                break
+            time.sleep(0.02)
+        results = {wid: proc.communicate(timeout=300) for wid, proc in procs.items()}
+        assert victim, "every worker finished before one could be killed"
+        assert procs[victim].returncode == -signal.SIGKILL
+        for wid in dirs:
+            if wid != victim:
+                assert procs[wid].returncode == 0, results[wid][1][-3000:]
+        left_open = list((dirs[victim] / "warc").glob("*.open"))
+        # the killed worker comes back: repairs its file, lists what its catalog lacked, finds nothing left
+        restart = _worker(redis_url, dirs[victim], victim)
+        _, restart_err = restart.communicate(timeout=300)
+        assert restart.returncode == 0, restart_err[-3000:]
+
+        intervals = [i for host in portals.base_urls for i in portals.intervals(host)[before[host]:]]
+
+    merged = work / "merged"
+    merge = _nianbao("catalog", "merge", "--data", str(merged), *map(str, dirs.values()))
+    _, err = merge.communicate(timeout=300)
+    assert merge.returncode == 0, err
+    again = _nianbao("catalog", "merge", "--data", str(merged), *map(str, dirs.values()))
+    again_out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    return {"work": work, "single": work / "single", "merged": merged, "dirs": dirs, "intervals": intervals,
+            "victim": victim,
+            "left_open": left_open, "restart_err": restart_err, "again": json.loads(again_out),
+            "worker_logs": {wid: r[1] for wid, r in results.items()}}
+
+
+def _documents(data: Path) -> set[tuple]:
+    db = open_catalog(data / "catalog.db")
+    # A report listed twice (a folded duplicate) gives its pages and attachment the date of whichever
+    # listing was read first, which depends on crawl order, in one process as in several: dates are
+    # left out.
+    rows = db.execute("select sha256, portal_id, kind, title, year from documents d").fetchall()
+    return {tuple(r) for r in rows}
+
+
+def _document_urls(data: Path) -> set[tuple]:
+    db = open_catalog(data / "catalog.db")
+    return {tuple(r) for r in db.execute(
+        "select d.sha256, u.url from document_urls u join documents d on d.id = u.document_id")}
+
+
+def test_workers_find_exactly_what_one_process_finds(cluster) -> None:
+    single, merged = _documents(cluster["single"]), _documents(cluster["merged"])
+    reports = {r for r in single if r[2] in ("report_page", "attachment")}
+    assert len(reports) >= 20
+    assert merged == single
+    assert _document_urls(cluster["merged"]) == _document_urls(cluster["single"])
+
+
+def test_no_payload_is_stored_twice(cluster) -> None:
+    records = read_warcs(cluster["merged"] / "warc")
+    full = [r.h("WARC-Payload-Digest") for r in records
+            if r.type == "response" and r.payload and not r.h("WARC-Truncated")]
+    assert len(full) > 50
+    assert len(full) == len(set(full))
+    # every revisit points at a record the merged archive holds
+    ids = {r.h("WARC-Record-ID") for r in records}
+    assert all(r.h("WARC-Refers-To") in ids for r in records
+               if r.type == "revisit" and r.h("WARC-Refers-To"))
+    # each worker's files carry its id (a worker that got no portal wrote none)
+    assert {r.file.rsplit("-", 1)[1].removesuffix(".warc.gz") for r in records} <= {"w1", "w2", "w3"}
+    assert cluster["victim"] in {r.file.rsplit("-", 1)[1].removesuffix(".warc.gz") for r in records}
+
+
+def test_per_host_concurrency_holds_across_the_cluster(cluster) -> None:
+    intervals = cluster["intervals"]
+    assert len(intervals) > 100
+    peak, worst = _max_overlap(intervals)
+    assert peak <= PER_HOST, worst
+
+
+def test_robots_txt_is_fetched_once_per_host(cluster) -> None:
+    robots = [i for i in cluster["intervals"] if i[2] == "/robots.txt"]
+    hosts = len(ONLY.split(",")) + 1  # and the file server the attachments come from
+    assert 0 < len(robots) <= hosts
+
+
+def test_killed_worker_loses_nothing_and_its_file_is_repaired(cluster) -> None:
+    assert cluster["left_open"], "the killed worker left its WARC file open"
+    assert "repaired leftover WARC file" in cluster["restart_err"]
+    assert not list((cluster["dirs"][cluster["victim"]] / "warc").glob("*.open"))
+    # every record of every worker file is listed in the merged catalog
+    records = read_warcs(cluster["merged"] / "warc")
+    db = open_catalog(cluster["merged"] / "catalog.db")
+    listed = {r[0] for r in db.execute("select record_id from captures")}
+    assert {r.h("WARC-Record-ID") for r in records if r.type != "metadata"} == listed
+
+
+def test_merge_is_idempotent(cluster) -> None:
+    assert cluster["again"]["captures"] == 0 and cluster["again"]["documents"] == 0
+    assert cluster["again"]["warc_files"] == 0
