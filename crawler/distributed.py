@@ -186,6 +186,14 @@ redis.call('zremrangebyrank', KEYS[1], 0, 0)
 redis.call('hset', KEYS[2], ARGV[1], found[1])
 return found[1]
 """
+# fingerprint and queue entry in one step: a worker killed in between never leaves a request that is
+# "seen" but queued nowhere
+_SEEN_OR_PUSH = """
+if redis.call('sadd', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('zadd', KEYS[2], ARGV[2], ARGV[3])
+redis.call('sadd', KEYS[3], ARGV[4])
+return 1
+"""
 _RELEASE_IF_OWNER = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
@@ -215,6 +223,10 @@ class SharedFrontierScheduler:
                                 debug=settings.getbool("DUPEFILTER_DEBUG"))
         self.serializer = picklecompat
         self._pop = self.server.register_script(_POP_TO_INFLIGHT)
+        self._seen_or_push = self.server.register_script(_SEEN_OR_PUSH)
+        # a finished request leaves the in-flight hash this long after its callback's output was handed
+        # on, so the requests it yielded are surely scheduled first (a kill in between only refetches)
+        self.release_delay = settings.getfloat("CLUSTER_RELEASE_DELAY", 2.0)
         self.owned: list[str] = []
         self._queues: dict[str, Any] = {}
         self._heartbeat: Any = None
@@ -285,17 +297,25 @@ class SharedFrontierScheduler:
 
     def enqueue_request(self, request: Request) -> bool:
         meta = request.meta
+        portal = meta.get("portal_id") or "_"
+        queue = self._queue(portal)
         if (meta.get("hops") == START_HOPS and request.dont_filter
                 and not meta.get("retry_times") and not meta.get("redirect_times")):
             # every worker yields every start request; the first one to get here schedules it
-            if not self.server.sadd(self.keys.starts, self.df.request_fingerprint(request)):
-                return False
-        elif not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
+            seen_key = self.keys.starts
+        elif not request.dont_filter:
+            seen_key = self.df.key
+        else:
+            seen_key = None
+        if seen_key is None:
+            queue.push(request)
+            self.server.sadd(self.keys.portals, portal)
+        elif not self._seen_or_push(keys=[seen_key, queue.key, self.keys.portals],
+                                    args=[self.df.request_fingerprint(request), -request.priority,
+                                          queue._encode_request(request), portal]):
+            if seen_key == self.df.key:
+                self.df.log(request, self.spider)
             return False
-        portal = request.meta.get("portal_id") or "_"
-        self._queue(portal).push(request)
-        self.server.sadd(self.keys.portals, portal)
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
@@ -370,9 +390,17 @@ class SharedFrontierScheduler:
         return request
 
     def done(self, request: Request | None) -> None:
-        """A request's output is scheduled: it leaves the in-flight hash."""
+        """A request's output is handed on: it leaves the in-flight hash (after CLUSTER_RELEASE_DELAY)."""
         if request is None:
             return
+        if self.release_delay > 0:
+            from twisted.internet import reactor
+
+            reactor.callLater(self.release_delay, self._release, request)
+        else:
+            self._release(request)
+
+    def _release(self, request: Request) -> None:
         token, portal = request.meta.get("cluster_token"), request.meta.get("cluster_portal")
         if token and portal:
             # the portal's state after this callback, saved as the request leaves the in-flight hash:
@@ -518,18 +546,20 @@ def shared_robots_middleware_class() -> type:
                 self.server = redis_client(crawler.settings.get("REDIS_URL"))
                 self.keys = _keys(crawler.settings)
                 self.worker = worker_id(crawler.settings)
+                # a worker killed while fetching holds the lock this long; then another fetches
+                self.lock_seconds = crawler.settings.getint("DOWNLOAD_TIMEOUT", 60) + 10
 
         async def robot_parser(self, request: Request) -> Any:
             netloc = urlparse_cached(request).netloc
             if self.server is None or netloc in self._parsers:
                 return await super().robot_parser(request)
             key = f"{self.keys.robots}:{netloc}"
-            deadline = time.monotonic() + 90
+            deadline = time.monotonic() + self.lock_seconds
             while True:
                 cached = self.server.get(key)
                 if cached is not None:
                     return await self._from_cluster(cached, netloc, request)
-                if self.server.set(f"{key}:lock", self.worker.encode(), ex=90, nx=True):
+                if self.server.set(f"{key}:lock", self.worker.encode(), ex=self.lock_seconds, nx=True):
                     break  # this worker fetches it
                 if time.monotonic() > deadline:
                     break

@@ -195,7 +195,8 @@ def test_per_host_concurrency_holds_across_the_cluster(cluster) -> None:
 def test_robots_txt_is_fetched_once_per_host(cluster) -> None:
     robots = [i for i in cluster["intervals"] if i[2] == "/robots.txt"]
     hosts = len(ONLY.split(",")) + 1  # and the file server the attachments come from
-    assert 0 < len(robots) <= hosts
+    # once more where the killed worker was the one fetching it (its lock expires, another fetches)
+    assert 0 < len(robots) <= hosts + 1
 
 
 def test_killed_worker_loses_nothing_and_its_file_is_repaired(cluster) -> None:
