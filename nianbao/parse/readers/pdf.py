@@ -103,10 +103,10 @@ def _table_lines(
         placed.setdefault((r, c), []).extend(inside)
         boxes[(r, c)] = (x0, top, x1, bottom)
     for (r, c), cell_words in placed.items():
-        # a figure OCR was unsure of is not believed: the cell is read again alone (fill_empty) or stays blank
         text = _cell_text(cell_words)
         if fill_empty is not None and _FIGURE.match(text) and any(w.get("uncertain") for w in cell_words):
-            continue
+            # a figure OCR was unsure of is read again alone: a sure figure, or blank with a warning
+            text = fill_empty(boxes[(r, c)])
         grid[r][c] = text
     if fill_empty is not None:
         _fill_value_holes(grid, boxes, fill_empty)
@@ -114,14 +114,14 @@ def _table_lines(
 
 
 def _fill_value_holes(grid: list[list[str]], boxes: dict, fill_empty: FillEmpty) -> None:
-    """Ask `fill_empty` for every cell left empty in a row of figures.
+    """Ask `fill_empty` for every empty cell of a table row that holds something.
 
-    OCR detection sometimes misses a lone digit (a thin "1" above all); looking again at just that cell
-    finds it, and a cell with nothing printed in it costs only an ink count. A table 4 has a single row
-    of figures, so no column pattern is required.
+    OCR detection sometimes misses a lone digit (a thin "1" above all), even the only figure of a row;
+    looking again at just that cell finds it or says it cannot, and a cell with nothing printed in it
+    costs only an ink count.
     """
     for r, row in enumerate(grid):
-        if sum(bool(_FIGURE.match(c)) for c in row) < 2:
+        if not any(row):
             continue
         for c, text in enumerate(row):
             if not text and (r, c) in boxes:
