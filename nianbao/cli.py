@@ -156,18 +156,26 @@ def cmd_catalog_rebuild(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else root / "catalog.rebuilt.db"
     if out.exists():
         raise UsageError(f"{out}: exists; rebuild writes a new catalog (move it away or give --out)")
-    db = open_catalog(out)
-    try:
-        if args.portals:
-            from crawler.registry import load_registry
+    from nianbao.lock import DataDirLocked, data_dir_lock
 
-            load_portals(db, [p.as_row() for p in load_registry(args.portals).portals])
-        counts = rebuild_catalog(db, root / "warc")
-    except CatalogError as exc:
-        db.close()
-        out.unlink(missing_ok=True)
-        raise UsageError(str(exc)) from exc
-    db.close()
+    try:
+        # the WARC files must not grow under the rebuild: one writer (or reader of a whole archive) at a time
+        with data_dir_lock(root, "nianbao catalog rebuild"):
+            db = open_catalog(out)
+            try:
+                if args.portals:
+                    from crawler.registry import load_registry
+
+                    load_portals(db, [p.as_row() for p in load_registry(args.portals).portals])
+                counts = rebuild_catalog(db, root / "warc")
+            except CatalogError as exc:
+                db.close()
+                out.unlink(missing_ok=True)
+                raise UsageError(str(exc)) from exc
+            db.close()
+    except DataDirLocked as exc:
+        print(f"nianbao catalog rebuild: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     print(json.dumps({"catalog": str(out), **counts}, ensure_ascii=False))
     return EXIT_OK
 
@@ -175,9 +183,15 @@ def cmd_catalog_rebuild(args: argparse.Namespace) -> int:
 def cmd_catalog_merge(args: argparse.Namespace) -> int:
     from catalog import CatalogError
     from catalog.merge import merge_worker_dirs
+    from nianbao.lock import DataDirLocked, data_dir_lock
 
+    root = data_dir(args.data)
     try:
-        totals = merge_worker_dirs(data_dir(args.data), args.workers)
+        with data_dir_lock(root, "nianbao catalog merge"):
+            totals = merge_worker_dirs(root, args.workers)
+    except DataDirLocked as exc:
+        print(f"nianbao catalog merge: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except CatalogError as exc:
         raise UsageError(str(exc)) from exc
     print(json.dumps(totals, ensure_ascii=False))

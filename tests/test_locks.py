@@ -181,3 +181,21 @@ def test_a_crawl_left_running_by_a_killed_refresh_is_marked_killed(tmp_path):
         db.close()
     assert statuses[stale] == "killed" and statuses[done] == "finished"
     assert all(status != "running" for status in statuses.values())
+
+
+@pytest.mark.parametrize("args", [["catalog", "merge", "WORKER"], ["catalog", "rebuild", "--from-warc"]])
+def test_catalog_maintenance_refuses_while_another_writer_holds_the_data_directory(tmp_path, args):
+    data = tmp_path / "data"
+    worker = tmp_path / "worker"
+    one_document(data)
+    one_document(worker)
+    holder = hold(data, 30)
+    try:
+        command = [str(worker) if a == "WORKER" else a for a in args]
+        result = run([*command[:2], "--data", str(data), *command[2:]], cwd=tmp_path)
+    finally:
+        holder.terminate()
+        holder.wait()
+    assert result.returncode == 1, result.stderr
+    assert str(holder.pid) in result.stderr and "test holder" in result.stderr
+    assert not (data / "catalog.rebuilt.db").exists()
