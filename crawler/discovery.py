@@ -60,7 +60,7 @@ _PAGER_CLASS = "contains(@class,'page') or contains(@id,'page') or contains(@cla
 _LIST_CONTAINER = re.compile(r"list|news|article|xxgk|gkml|items|content-box|doc", re.I)
 # common libraries a page links that never build a column list
 _LIBRARY_SCRIPT = re.compile(r"jquery|bootstrap|layui|swiper|vue(\.min)?\.js|echarts|polyfill|analytics|"
-                             r"baidu|cnzz|hm\.js|jiathis|common\.js$|wza|font", re.I)
+                             r"baidu|cnzz|hm\.js|jiathis|common\.js$|wza|font|require(\.min)?\.js$|sea(\.min)?\.js$", re.I)
 MAX_LINKED_SCRIPTS = 3
 
 

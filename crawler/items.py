@@ -22,4 +22,5 @@ class DocumentItem(scrapy.Item):
     sha256 = scrapy.Field()
     status = scrapy.Field()
     warc_record_id = scrapy.Field()
+    truncated = scrapy.Field()  # WARC-Truncated of the archived body ("length": the size cap cut it)
     fetched_at = scrapy.Field()

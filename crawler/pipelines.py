@@ -59,11 +59,11 @@ class CatalogPipeline:
         connection, without a Content-Length, is WARC-Truncated `disconnect` but usually whole: it
         stays a document, and the parser stage names a failure to read it as truncated input.)
         """
-        record_id = item.get("warc_record_id")
-        row = self.db.execute("select truncated, length, crawl_id from captures where record_id = ?",
-                              [record_id]).fetchone() if record_id and self.db is not None else None
-        if not row or row[0] != "length":
+        # the capture middleware says so on the item: its catalog rows may still wait in a batch
+        if item.get("truncated") != "length":
             return False
+        record_id = item.get("warc_record_id")
+        crawl_id = self.crawler.stats.get_value("nianbao/crawl_id")
         from catalog import record_fetch_failure
 
         portal_id = item.get("portal_id")
@@ -71,9 +71,9 @@ class CatalogPipeline:
         if portal_id:
             self.crawler.stats.inc_value(f"portal/{portal_id}/errors")
         detail = (f"the body was cut at the size cap DOWNLOAD_MAXSIZE (WARC-Truncated: length, record "
-                  f"{record_id} of {row[1]} bytes); not kept as a document")
+                  f"{record_id}); not kept as a document")
         try:
-            record_fetch_failure(self.db, {"crawl_id": row[2], "portal_id": portal_id, "url": item.get("url"),
+            record_fetch_failure(self.db, {"crawl_id": crawl_id, "portal_id": portal_id, "url": item.get("url"),
                                            "referer": item.get("referer"), "kind": item.get("kind"),
                                            "reason": "size_cap", "detail": detail})
         except Exception as exc:

@@ -715,6 +715,7 @@ class PortalsSpider(scrapy.Spider):
             content_type=ctype.decode("latin-1") if ctype else None,
             sha256=meta.get("sha256") or hashlib.sha256(response.body).hexdigest(),
             status=response.status, warc_record_id=meta.get("warc_record_id"), fetched_at=_now(),
+            truncated=meta.get("warc_truncated"),
         )
         for key, value in fields.items():
             item[key] = value
@@ -754,6 +755,11 @@ class PortalsSpider(scrapy.Spider):
                 self._script_verdicts[request.url] = False
                 yield from self._script_checked(request.meta["script_for"], portal)
             return
+        if request.meta.get("script_for"):
+            # a page's linked script is no report candidate: a missing one only means it builds no list
+            self._script_verdicts[request.url] = False
+            yield from self._script_checked(request.meta["script_for"], portal)
+            return
         self._count(portal_id, "errors")
         if failure.check(HttpError):
             response = failure.value.response
@@ -769,6 +775,3 @@ class PortalsSpider(scrapy.Spider):
                 discovery.start_error = f"{type(failure.value).__name__}: {message}"
             discovery.record(request.url, FAILED, message, **self._candidate_fields(request))
             yield from self._next_discovery(portal)
-        elif request.meta.get("script_for"):
-            self._script_verdicts[request.url] = False
-            yield from self._script_checked(request.meta["script_for"], portal)
