@@ -35,6 +35,7 @@ _NUMBER_WITH_SPECK = re.compile(r"^-?\d+(\.\d+)?[.,·]$")
 _FIGURE = re.compile(r"^-?\d[\d,，]*(\.\d+)?$")
 _DASHES = {"—", "-", "－", "/", "／", "——", "一", "无"}
 MIN_INK_PIXELS = 15  # fewer dark pixels than this in a cell is a speck, not print
+DASH_MAX_HEIGHT = 5  # pixels: ink no taller than this, and three times as wide, is a dash
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -219,8 +220,16 @@ def _cell_reader(image: Image.Image, warnings: list[str]):
         if x1 - x0 <= 3 * CELL_INSET or bottom - top <= 3 * CELL_INSET:
             return ""
         inner = image.crop((x0 + CELL_INSET, top + CELL_INSET, x1 - CELL_INSET, bottom - CELL_INSET))
-        if int((np.asarray(inner.convert("L")) < LINE_DARK).sum()) < MIN_INK_PIXELS:
+        ink = np.asarray(inner.convert("L")) < LINE_DARK
+        if int(ink.sum()) < MIN_INK_PIXELS:
             return ""  # nothing printed in the cell
+        # rows with a stroke in them (scan specks are single pixels); one thin, wide band of them is a
+        # printed dash, which OCR detection often skips
+        rows = np.nonzero(ink.sum(axis=1) >= 3)[0]
+        if rows.size and rows[-1] - rows[0] < DASH_MAX_HEIGHT:
+            cols = np.nonzero(ink[rows[0] : rows[-1] + 1].any(axis=0))[0]
+            if cols[-1] - cols[0] >= 3 * (rows[-1] - rows[0] + 1):
+                return "—"
         readings: list[tuple[str, float]] = []
         # a thin glyph (a lone "1") reads with low confidence at one crop and scale and well at another;
         # a figure is believed when one reading is sure of it, or when several agree, one of them sure
@@ -234,7 +243,7 @@ def _cell_reader(image: Image.Image, warnings: list[str]):
             words = sorted(image_words(crop), key=lambda w: w["x0"])
             text = " ".join(w["text"] for w in words)
             if text in _DASHES:
-                return text
+                return "—"  # one spelling of the dash: "一" read for it must not become the numeral 1
             if not text:
                 continue
             score = min(w["score"] for w in words)

@@ -114,15 +114,13 @@ def _table_lines(
 
 
 def _fill_value_holes(grid: list[list[str]], boxes: dict, fill_empty: FillEmpty) -> None:
-    """Ask `fill_empty` for every empty cell of a table row that holds something.
+    """Ask `fill_empty` for every empty cell of the table.
 
-    OCR detection sometimes misses a lone digit (a thin "1" above all), even the only figure of a row;
-    looking again at just that cell finds it or says it cannot, and a cell with nothing printed in it
-    costs only an ink count.
+    OCR detection sometimes misses a lone digit (a thin "1" above all), even every figure of a row of
+    dashes; looking again at just that cell finds it or says it cannot, and a cell with nothing printed
+    in it costs only an ink count.
     """
     for r, row in enumerate(grid):
-        if not any(row):
-            continue
         for c, text in enumerate(row):
             if not text and (r, c) in boxes:
                 grid[r][c] = fill_empty(boxes[(r, c)])
