@@ -86,3 +86,32 @@ def test_hanweb_full_window_asks_for_the_next():
                          request=Request(request.url, method="POST", meta=request.meta))
     (following,) = HanwebAdapter().next_pages(answer)
     assert following.url == PROXY + "&startrecord=48&endrecord=92&perpage=15"
+
+
+# Observed on Chongqing TRS lists (…/zwgk_213/gsgg/index.html): the pager is called createPage, not
+# createPageHTML, with the same arguments; and on a 樟树市 column the rows print only 09-29, the year
+# standing in the document's name (./201709/t20170929_N.html). Markup and titles here are made up.
+CREATEPAGE_COLUMN = """<html><body><div class="list"><ul>
+<li><a href="./202201/t20220128_10311542.html" title="示例区卫生健康委2021年政府信息公开工作年度报告">示例区卫生健康委2021年…</a>
+<span class="STYLE12">01-28</span></li>
+<li><a href="./202101/t20210129_8812345.html">示例区卫生健康委2020年政府信息公开工作年度报告</a><span>01-29</span></li>
+</ul></div>
+<div class="page"><script type="text/javascript">createPage(34, 0, "index", "html");</script></div>
+</body></html>"""
+
+
+def test_trs_pager_named_createpage_and_dates_from_document_names():
+    page = html_response("http://jjxxw.example.gov.cn/zwgk_213/gsgg/index.html", CREATEPAGE_COLUMN.encode())
+    assert select_adapter(page).name == "trs"
+    assert pager_args(page.text) == (34, "index", "html")
+    pages = [p.url for p in TrsAdapter().next_pages(page)]
+    assert pages[1] == "http://jjxxw.example.gov.cn/zwgk_213/gsgg/index_1.html" and pages[-1].endswith("index_33.html")
+    entries = TrsAdapter().entries(page)
+    assert [(e.title[:13], e.published) for e in entries] == [
+        ("示例区卫生健康委2021年", "2022-01-28"), ("示例区卫生健康委2020年", "2021-01-29")]
+
+
+def test_a_page_merely_mentioning_createpage_is_not_trs():
+    page = html_response("http://www.example.gov.cn/a.html",
+                         b"<html><body><script>function createPage(el) { return el; }</script></body></html>")
+    assert select_adapter(page).name != "trs"

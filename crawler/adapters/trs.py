@@ -1,5 +1,6 @@
 """TRS (拓尔思) WCM sites: static lists published as index.html, index_1.html … whose pager is
-written by a `createPageHTML(countPage, currentPage, "index", "html")` script."""
+written by a `createPageHTML(countPage, currentPage, "index", "html")` script (some sites name it
+`createPage`, with the same arguments)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from urllib.parse import urljoin
 from scrapy.http import Response
 
 from crawler.adapters import ListAdapter, register
-from crawler.adapters.base import Entry, PageRequest, link_entries, next_links
+from crawler.adapters.base import Entry, PageRequest, iso_date, link_entries, next_links
 
-_CALL = re.compile(r"createPageHTML\s*\(([^)]*)\)")
+_CALL = re.compile(r"createPage(?:HTML)?\s*\(([^)]*)\)")
+# TRS names each document by its date: ./201709/t20170929_396862.html
+_URL_DATE = re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+\.s?html?$")
 _MAX_PAGES = 500
 
 
@@ -50,10 +53,17 @@ class TrsAdapter(ListAdapter):
     priority = 20
 
     def matches(self, response: Response) -> bool:
-        return "createPageHTML" in response.text
+        text = response.text
+        # `createPage(` alone is too common a name to trust without a TRS-shaped call
+        return "createPageHTML" in text or ("createPage(" in text and pager_args(text) is not None)
 
     def entries(self, response: Response) -> list[Entry]:
-        return link_entries(response.selector, response.url)
+        entries = link_entries(response.selector, response.url)
+        for entry in entries:
+            # a list row printing only 09-29: the year is in the document's own name
+            if entry.published is None and (match := _URL_DATE.search(entry.url)):
+                entry.published = iso_date("-".join(match.groups()))
+        return entries
 
     def next_pages(self, response: Response) -> list[PageRequest]:
         args = pager_args(response.text)
