@@ -20,6 +20,8 @@ USER_AGENT = f"nianbao/0.1 (+{CONTACT_URL}; archive of government information-di
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# holds CONCURRENT_REQUESTS_PER_DOMAIN when several requests of one host are queued at once
+DOWNLOADER = "crawler.downloader.PoliteDownloader"
 DOWNLOAD_DELAY = 0.5
 DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True

@@ -12,6 +12,10 @@ route handler that checks it against the portal's address policy (`crawler.addre
 of an address, every address a name resolves to) and aborts it before Chromium sends it. Chromium
 follows redirects without consulting the routes, so the route walks each redirect chain itself
 (`_CheckedRoute`). Service workers, which could fetch outside the page's routes, are blocked (settings.py).
+
+A rendered page is one connection as far as politeness goes: the Scrapy request holds one of its
+host's slots (CONCURRENT_REQUESTS_PER_DOMAIN, and the cluster's slot in distributed mode) for the whole
+render, so the page's own requests are fetched one at a time under it, never side by side.
 """
 
 from __future__ import annotations
@@ -129,6 +133,7 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         request = _SCRAPY_REQUEST.get()
         portal_id = request.meta.get("portal_id") if request is not None else None
         page_url = request.url if request is not None else None
+        one_at_a_time = asyncio.Lock()
 
         async def check(url: str, resource_type: str) -> str | None:
             refusal = await self.address_refusal(url, portal_id)
@@ -142,7 +147,9 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
             kind = playwright_request.resource_type
             if await check(playwright_request.url, kind) is None:
                 redirect_check = functools.partial(check, resource_type=f"{kind}, redirected")
-                await handler(_CheckedRoute(route, redirect_check, self._fetch_timeout_ms()), playwright_request)
+                async with one_at_a_time:
+                    await handler(_CheckedRoute(route, redirect_check, self._fetch_timeout_ms()),
+                                  playwright_request)
             else:
                 await route.abort("blockedbyclient")
 

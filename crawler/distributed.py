@@ -465,16 +465,20 @@ class InFlightMiddleware:
 # --------------------------------------------------------------------------- politeness
 
 
+# Returns 0 when a slot was taken; otherwise how many ms to wait before asking again: the rest of the
+# host's delay, or -1 when all its slots are held (the caller backs off).
 _ACQUIRE_SLOT = """
 local now = tonumber(ARGV[1])
 redis.call('zremrangebyscore', KEYS[1], '-inf', now)
-if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
 local next_at = tonumber(redis.call('get', KEYS[2]) or '0')
-if next_at > now then return 0 end
+if next_at > now then return math.ceil((next_at - now) * 1000) end
 redis.call('zadd', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
 redis.call('set', KEYS[2], tostring(now + tonumber(ARGV[5])), 'EX', 3600)
-return 1
+return 0
 """
+# a request waiting for a held slot asks again after 10 ms, doubling up to this
+_SLOT_POLL_MAX = 0.16
 
 
 class ClusterHostSlotMiddleware:
@@ -482,7 +486,8 @@ class ClusterHostSlotMiddleware:
 
     A request waits here until fewer than CONCURRENT_REQUESTS_PER_DOMAIN requests of the cluster are
     at its host (a semaphore of leased tokens in Redis; a dead worker's tokens expire) and DOWNLOAD_DELAY
-    has passed since the cluster's last request to it. The host is the download slot Scrapy would use.
+    has passed since the cluster's last request to it. It sleeps out the delay in one step, and asks
+    again for a held slot with a doubling back-off (10 ms to 160 ms), not in a tight loop. The host is the download slot Scrapy would use.
     """
 
     def __init__(self, crawler: Any) -> None:
@@ -507,11 +512,18 @@ class ClusterHostSlotMiddleware:
     async def process_request(self, request: Request, spider: Any = None) -> None:
         host = self._host(request)
         token = uuid.uuid4().hex
-        waited = 0.0
-        while not self.script(keys=[f"{self.keys.slots}:{host}", f"{self.keys.next_at}:{host}"],
-                              args=[time.time(), self.per_host, self.lease, token, self.delay]):
-            await asyncio.sleep(0.02)
-            waited += 0.02
+        waited, backoff = 0.0, 0.01
+        while True:
+            answer = self.script(keys=[f"{self.keys.slots}:{host}", f"{self.keys.next_at}:{host}"],
+                                 args=[time.time(), self.per_host, self.lease, token, self.delay])
+            if answer == 0:
+                break
+            if answer > 0:  # the host's delay has this long to run
+                pause = answer / 1000
+            else:
+                pause, backoff = backoff, min(backoff * 2, _SLOT_POLL_MAX)
+            await asyncio.sleep(pause)
+            waited += pause
         if waited:
             self.stats.inc_value("cluster/slot_wait_ms", int(waited * 1000))
         request.meta["cluster_slot"] = (host, token)

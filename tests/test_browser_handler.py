@@ -10,12 +10,13 @@ from nianbao.demo import DEMO_SETTINGS
 from nianbao.refresh import scrapy_env
 
 
-def crawl(registry, data, only: str) -> subprocess.CompletedProcess:
+def crawl(registry, data, only: str, *extra: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}", "-a", f"only={only}",
            "-s", f"DATA_DIR={data}", "-s", "LOG_LEVEL=INFO"]
     for key, value in DEMO_SETTINGS.items():
         if key != "LOG_LEVEL":
             cmd += ["-s", f"{key}={value}"]
+    cmd += extra
     return subprocess.run(cmd, cwd=PROJECT_ROOT, env=scrapy_env(), capture_output=True, text=True, timeout=300)
 
 
@@ -31,3 +32,17 @@ def test_a_javascript_portal_starts_it_once(sample_portals, tmp_path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr.count("Starting download handler") == 1
     assert "'playwright/browser_count': 1" in result.stderr and "'portal/sample-jsapp/reports'" in result.stderr
+
+
+def test_a_rendered_page_holds_one_connection_to_its_host(sample_portals, tmp_path) -> None:
+    # the linked-script column renders in the browser, which fetches the page, jQuery and the list
+    # script; with one request per host allowed, the host never serves two at once
+    since = len(sample_portals.intervals("linkedjs"))
+    result = crawl(sample_portals.registry, tmp_path / "data", "sample-linkedjs",
+                   "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "'playwright/request_count/resource_type/script'" in result.stderr
+    targets = [target for _, _, target in sample_portals.intervals("linkedjs")[since:]]
+    assert any(target.endswith(".js") for target in targets)
+    peak, worst = sample_portals.peak_concurrency("linkedjs", since)
+    assert peak == 1, worst

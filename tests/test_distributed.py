@@ -24,7 +24,7 @@ import pytest
 from warc_support import ROOT, crawl_portals, read_warcs
 
 from catalog import open_catalog
-from nianbao.sample_portals.server import SamplePortals
+from nianbao.sample_portals.server import SamplePortals, peak_concurrency
 
 ONLY = "sample-trs,sample-hanweb,sample-gbk,sample-robotsnav,sample-linkedjs,sample-emptylist,sample-nocolumn"
 PER_HOST = 2
@@ -77,19 +77,6 @@ def _worker(redis_url: str, data: Path, wid: str) -> subprocess.Popen:
                     "-s", "CLUSTER_PORTALS_PER_WORKER=2",
                     "-s", "DOWNLOAD_TIMEOUT=20", "-s", "WARC_CATALOG_BATCH_SECONDS=30",
                     "-s", "WARC_CATALOG_BATCH_ROWS=1000")
-
-
-def _max_overlap(intervals: list[tuple[float, float, str]]) -> tuple[int, list]:
-    """The most requests served at once, and the requests of the first moment it was reached."""
-    events = sorted([(start, 1, i) for i, (start, _, _) in enumerate(intervals)]
-                    + [(end, -1, i) for i, (_, end, _) in enumerate(intervals)], key=lambda e: (e[0], e[1]))
-    current, peak, open_now, worst = 0, 0, set(), []
-    for _, step, index in events:
-        current += step
-        open_now.add(index) if step > 0 else open_now.discard(index)
-        if current > peak:
-            peak, worst = current, [intervals[i] for i in sorted(open_now)]
-    return peak, worst
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +175,7 @@ def test_no_payload_is_stored_twice(cluster) -> None:
 def test_per_host_concurrency_holds_across_the_cluster(cluster) -> None:
     intervals = cluster["intervals"]
     assert len(intervals) > 100
-    peak, worst = _max_overlap(intervals)
+    peak, worst = peak_concurrency(intervals)
     assert peak <= PER_HOST, worst
 
 

@@ -399,6 +399,10 @@ class SamplePortals:
         with self._hosts[host].lock:
             return list(self._hosts[host].intervals)
 
+    def peak_concurrency(self, host: str, since: int = 0) -> tuple[int, list[tuple[float, float, str]]]:
+        """The most requests `host` was handling at once (from its `since`-th request on), and those requests."""
+        return peak_concurrency(self.intervals(host)[since:])
+
     def url(self, host: str, path: str) -> str:
         """Absolute URL of `path` on one of the hosts (trs, hanweb, jsapp, gbk, files, blocked)."""
         return self.base_urls[host] + path
@@ -441,3 +445,19 @@ def serve_forever(port: int = 0, scale: int = 0) -> int:
         return 0
     finally:
         portals.stop()
+
+
+def peak_concurrency(intervals: list[tuple[float, float, str]]) -> tuple[int, list[tuple[float, float, str]]]:
+    """The most of these (arrival, answer began, target) intervals open at once, and the first such set."""
+    events = sorted([(start, 1, i) for i, (start, _, _) in enumerate(intervals)]
+                    + [(end, -1, i) for i, (_, end, _) in enumerate(intervals)], key=lambda e: (e[0], e[1]))
+    current, peak, open_now, worst = 0, 0, set(), []
+    for _, step, index in events:
+        current += step
+        if step > 0:
+            open_now.add(index)
+        else:
+            open_now.discard(index)
+        if current > peak:
+            peak, worst = current, [intervals[i] for i in sorted(open_now)]
+    return peak, worst
