@@ -196,20 +196,14 @@ def test_a_300_mb_body_is_cut_marked_and_never_parsed(runs, hostile):
         db.close()
 
 
-def test_encrypted_pdf_reason_says_so(runs, hostile):
+@pytest.mark.parametrize(("path", "cause"), [("/nb/files/2018.pdf", "encrypted PDF"),
+                                             ("/nb/files/2017.pdf", "truncated input")],
+                         ids=["encrypted", "truncated"])
+def test_a_pdf_failure_reason_names_its_cause(runs, hostile, path, cause):
     db = _db(runs)
     try:
-        reason = _failure(db, hostile.case_url("/nb/files/2018.pdf"))
-        assert reason and reason.startswith("encrypted PDF"), reason
-    finally:
-        db.close()
-
-
-def test_truncated_pdf_reason_says_so(runs, hostile):
-    db = _db(runs)
-    try:
-        reason = _failure(db, hostile.case_url("/nb/files/2017.pdf"))
-        assert reason and reason.startswith("truncated input"), reason
+        reason = _failure(db, hostile.case_url(path))
+        assert reason and reason.startswith(cause), reason
     finally:
         db.close()
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from html import escape
@@ -79,6 +80,59 @@ class SiteWriter:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         return len(self.files)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Where a report's attachment is written and how its detail page presents it."""
+
+    host: str  # the SiteWriter host it is written under (the portal's own, or "files")
+    path: str
+    link: str  # the detail page's link to it
+    intro: str  # the detail page's text above the link
+    url: str | None = None  # where it is fetched, when not at host+path (a download script)
+
+
+# (title, day, path, agency, article, attachment link) -> the page's HTML or encoded bytes
+PageMaker = Callable[[str, str, str, str, str, str], "str | bytes"]
+
+
+def plain_page(detail_page: Callable[[str, str, str, str], str]) -> PageMaker:
+    """The PageMaker of a family whose pages print neither their own path nor the report's agency."""
+
+    def page(title: str, day: str, path: str, agency: str, article: str, attachment: str) -> str:
+        return detail_page(title, day, article, attachment)
+
+    return page
+
+
+def publish_reports(writer: SiteWriter, family: str, reports: list[dict], detail_path: Callable[[str, str], str],
+                    page: PageMaker, attachment: Callable[[dict, str], Attachment]) -> list[Entry]:
+    """Publish each report as its own page (HTML) or as a detail page linking its attachment; their entries."""
+    entries: list[Entry] = []
+    for r in reports:
+        day = r["published"]
+        path = detail_path(r["id"], day)
+        if r["format"] == "html":
+            writer.publish(r, family, path, page(r["title"], day, path, r["agency"], article_html(r), ""))
+        else:
+            file = attachment(r, path)
+            writer.publish(r, family, path, page(r["title"], day, path, r["agency"], file.intro, file.link),
+                           "detail_page")
+            writer.publish_attachment(r, file.host, file.path, file.url)
+        entries.append(Entry(r["title"], day, path, "report", r["id"]))
+    return entries
+
+
+def publish_notices(writer: SiteWriter, family: str, items: Iterable[tuple[str, str]], agency: str,
+                    detail_path: Callable[[str, str], str], page: PageMaker) -> list[Entry]:
+    """Publish the column's non-report items (title, day) as pages by `agency`; their entries."""
+    entries: list[Entry] = []
+    for title, day in items:
+        path = detail_path(title, day)
+        writer.write(family, path, page(title, day, path, agency, notice_body(title, agency, day), ""))
+        entries.append(Entry(title, day, path, "notice"))
+    return entries
 
 
 def load_manifest(site_root: Path, family: str) -> dict:

@@ -11,15 +11,17 @@ from html import escape
 
 from nianbao.sample_portals.families.common import (
     ATTACHMENT_EXT,
+    Attachment,
     Entry,
     ScaledColumn,
     SiteWriter,
-    article_html,
     attachment_name,
     notice_body,
     notices,
     page_count,
     paginate,
+    publish_notices,
+    publish_reports,
     stamp,
 )
 
@@ -129,31 +131,24 @@ def _static_pages(writer: SiteWriter) -> None:
     writer.write(FAMILY, "/css/style.css", b"body{font-size:12px}\n")
 
 
+def _page(title: str, day: str, path: str, agency: str, article: str, attachment: str) -> bytes:
+    return encode(_detail_page(path, title, day, agency, article, attachment))
+
+
+def _attachment(r: dict, path: str) -> Attachment:
+    d = date.fromisoformat(r["published"])
+    file_path = f"/uploadfile/{d.year}/{d:%m%d}/{d:%Y%m%d}{stamp(r['id'], 8)}.{ATTACHMENT_EXT[r['format']]}"
+    link = f'<P>附件：<A href="{rel(path, file_path)}">{escape(attachment_name(r))}</A></P>'
+    return Attachment(FAMILY, file_path, link, "<P>详见附件。</P>")
+
+
 def build(reports: list[dict], writer: SiteWriter) -> None:
     """Write the GBK site with its attachments on its own host."""
     _static_pages(writer)
-    entries: list[Entry] = []
-    for r in reports:
-        day = r["published"]
-        path = _detail_path(r["id"], day)
-        if r["format"] == "html":
-            writer.publish(r, FAMILY, path, encode(_detail_page(path, r["title"], day, r["agency"], article_html(r))))
-        else:
-            d = date.fromisoformat(day)
-            file_path = f"/uploadfile/{d.year}/{d:%m%d}/{d:%Y%m%d}{stamp(r['id'], 8)}.{ATTACHMENT_EXT[r['format']]}"
-            link = (
-                f'<P>附件：<A href="{rel(path, file_path)}">{escape(attachment_name(r))}</A></P>'
-            )
-            page = _detail_page(path, r["title"], day, r["agency"], "<P>详见附件。</P>", link)
-            writer.publish(r, FAMILY, path, encode(page), "detail_page")
-            writer.publish_attachment(r, FAMILY, file_path)
-        entries.append(Entry(r["title"], day, path, "report", r["id"]))
+    entries = publish_reports(writer, FAMILY, reports, _detail_path, _page, _attachment)
     items = notices("鹤岗市卫健委", range(2009, 2021), seed=44, count=6)
     items.append(("关于表彰王喆等优秀政务公开工作者的通报", "2016-06-12"))
-    for title, day in items:
-        path = _detail_path(title, day)
-        writer.write(FAMILY, path, encode(_detail_page(path, title, day, SITE_NAME, notice_body(title, SITE_NAME, day))))
-        entries.append(Entry(title, day, path, "notice"))
+    entries += publish_notices(writer, FAMILY, items, SITE_NAME, _detail_path, _page)
     entries.sort(key=lambda e: e.date, reverse=True)
     pages = page_count(len(entries), PER_PAGE)
     for page in range(pages):

@@ -15,17 +15,19 @@ from html import escape
 from nianbao.sample_portals.families.common import (
     ATTACHMENT_EXT,
     SITE_BASE,
+    Attachment,
     Entry,
     Reply,
     ScaledColumn,
     SiteWriter,
-    article_html,
     attachment_name,
     doc_number,
     notice_body,
     notices,
     page_count,
     paginate,
+    publish_notices,
+    publish_reports,
     stamp,
 )
 
@@ -148,32 +150,32 @@ def _static_pages(writer: SiteWriter) -> None:
     writer.write(FAMILY, "/robots.txt", "User-agent: *\nDisallow: /nhwjj/gkmlpt/admin/\n")
 
 
+def _post_path(key: str, day: str) -> str:
+    return _detail_path(_post_id(key))
+
+
+def _page(title: str, day: str, path: str, agency: str, article: str, attachment: str) -> str:
+    return _detail_page(title, day, article + attachment)
+
+
 def build(reports: list[dict], writer: SiteWriter) -> None:
     """Write the gkmlpt portal's static pages, details and attachments; the shell and API are served on the fly."""
     _static_pages(writer)
-    entries: list[Entry] = []
     dispositions: dict[str, str] = {}
-    for r in reports:
-        day = r["published"]
-        number = _post_id(r["id"])
-        path = _detail_path(number)
-        if r["format"] == "html":
-            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, article_html(r)))
-        else:
-            attachment_id = doc_number(r["id"] + "/file", base=300_000, span=90_000)
-            file_path = (f"{PREFIX}/attachment/0/{attachment_id // 1000}/{attachment_id}/"
-                         f"{number}.{ATTACHMENT_EXT[r['format']]}")
-            link = (f'<p>附件：<a target="_blank" class="nfw-cms-attachment" attachment-id="{attachment_id}" '
-                    f'href="{file_path}" alt="{escape(attachment_name(r))}">点击下载</a></p>')
-            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, "<p>现将年度报告予以公布。</p>" + link),
-                           "detail_page")
-            writer.publish_attachment(r, FAMILY, file_path)
-            dispositions[file_path] = attachment_name(r)
-        entries.append(Entry(r["title"], day, path, "report", r["id"]))
-    for title, day in notices(SITE_NAME, range(2019, 2025), seed=55, count=5):
-        path = _detail_path(_post_id(title))
-        writer.write(FAMILY, path, _detail_page(title, day, notice_body(title, SITE_NAME, day)))
-        entries.append(Entry(title, day, path, "notice"))
+
+    def attachment(r: dict, path: str) -> Attachment:
+        # the name is only in the link's alt and the download's Content-Disposition
+        attachment_id = doc_number(r["id"] + "/file", base=300_000, span=90_000)
+        file_path = (f"{PREFIX}/attachment/0/{attachment_id // 1000}/{attachment_id}/"
+                     f"{_post_id(r['id'])}.{ATTACHMENT_EXT[r['format']]}")
+        dispositions[file_path] = attachment_name(r)
+        link = (f'<p>附件：<a target="_blank" class="nfw-cms-attachment" attachment-id="{attachment_id}" '
+                f'href="{file_path}" alt="{escape(attachment_name(r))}">点击下载</a></p>')
+        return Attachment(FAMILY, file_path, link, "<p>现将年度报告予以公布。</p>")
+
+    entries = publish_reports(writer, FAMILY, reports, _post_path, _page, attachment)
+    entries += publish_notices(writer, FAMILY, notices(SITE_NAME, range(2019, 2025), seed=55, count=5), SITE_NAME,
+                               _post_path, _page)
     entries.sort(key=lambda e: e.date, reverse=True)
     writer.save_manifest(FAMILY, entries, {"column": SHELL, "home": "/index.html", "dispositions": dispositions})
 

@@ -15,15 +15,18 @@ from urllib.parse import quote
 from nianbao.sample_portals.families.common import (
     ATTACHMENT_EXT,
     FILES_BASE,
+    Attachment,
     Entry,
     Reply,
     ScaledColumn,
     SiteWriter,
-    article_html,
     attachment_name,
     doc_number,
     notice_body,
     notices,
+    plain_page,
+    publish_notices,
+    publish_reports,
     stamp,
 )
 
@@ -158,39 +161,30 @@ def _static_pages(writer: SiteWriter) -> None:
     writer.write(FAMILY, "/robots.txt", "User-agent: *\nDisallow: /module/jslib/\n")
 
 
+_page = plain_page(_detail_page)
+
+
 def build(reports: list[dict], writer: SiteWriter) -> None:
     """Write the Hanweb portal, its attachments on the file host, and its manifest."""
     _static_pages(writer)
-    entries: list[Entry] = []
     downloads: dict[str, dict] = {}
-    slow, flaky = [], []
-    for r in reports:
-        day = r["published"]
-        path = _detail_path(r["id"], day)
-        if r["format"] == "html":
-            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, article_html(r)))
-        else:
-            d = date.fromisoformat(day)
-            stored = f"{d:%y%m%d}{stamp(r['id'], 10)}.{ATTACHMENT_EXT[r['format']]}"
-            file_path = f"/hywjj/downfile/{stored}"
-            downloads[stored] = {"path": file_path, "name": attachment_name(r)}
-            url = f"{DOWNLOAD}?classid=0&filename={stored}"
-            link = (
-                '<div class="fj">附件：<a href="' + FILES_BASE + escape(url) + '" target="_blank">'
-                f"{escape(attachment_name(r))}</a></div>"
-            )
-            intro = f"<p>《{escape(r['title'])}》全文见附件。</p>"
-            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, intro, link), "detail_page")
-            writer.publish_attachment(r, "files", file_path, url)
-        if r["year"] == 2016:
-            slow.append(path)
-        if r["year"] == 2020:
-            flaky.append(path)
-        entries.append(Entry(r["title"], day, path, "report", r["id"]))
-    for title, day in notices(SITE_NAME, range(2014, 2025), seed=22, count=7):
-        path = _detail_path(title, day)
-        writer.write(FAMILY, path, _detail_page(title, day, notice_body(title, SITE_NAME, day)))
-        entries.append(Entry(title, day, path, "notice"))
+
+    def attachment(r: dict, path: str) -> Attachment:
+        # stored under a number on the file host, served by the download script under its title
+        d = date.fromisoformat(r["published"])
+        stored = f"{d:%y%m%d}{stamp(r['id'], 10)}.{ATTACHMENT_EXT[r['format']]}"
+        file_path = f"/hywjj/downfile/{stored}"
+        downloads[stored] = {"path": file_path, "name": attachment_name(r)}
+        url = f"{DOWNLOAD}?classid=0&filename={stored}"
+        link = ('<div class="fj">附件：<a href="' + FILES_BASE + escape(url) + '" target="_blank">'
+                f"{escape(attachment_name(r))}</a></div>")
+        return Attachment("files", file_path, link, f"<p>《{escape(r['title'])}》全文见附件。</p>", url)
+
+    entries = publish_reports(writer, FAMILY, reports, _detail_path, _page, attachment)
+    entries += publish_notices(writer, FAMILY, notices(SITE_NAME, range(2014, 2025), seed=22, count=7), SITE_NAME,
+                               _detail_path, _page)
+    slow = [_detail_path(r["id"], r["published"]) for r in reports if r["year"] == 2016]
+    flaky = [_detail_path(r["id"], r["published"]) for r in reports if r["year"] == 2020]
     entries.sort(key=lambda e: e.date, reverse=True)
     writer.write(FAMILY, COLUMN, column_page(entries))
     writer.save_manifest(

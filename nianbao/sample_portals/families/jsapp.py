@@ -13,17 +13,20 @@ from html import escape
 from nianbao.sample_portals.families.common import (
     ATTACHMENT_EXT,
     FILES_BASE,
+    Attachment,
     Entry,
     Reply,
     ScaledColumn,
     SiteWriter,
-    article_html,
     attachment_name,
     doc_number,
     notice_body,
     notices,
     page_count,
     paginate,
+    plain_page,
+    publish_notices,
+    publish_reports,
     stamp,
 )
 
@@ -164,30 +167,26 @@ def _static_pages(writer: SiteWriter) -> None:
     writer.write(FAMILY, "/robots.txt", "User-agent: *\nDisallow: /admin/\n")
 
 
+def _dated_detail_path(key: str, day: str) -> str:
+    return _detail_path(key)
+
+
+_page = plain_page(_detail_page)
+
+
+def _attachment(r: dict, path: str) -> Attachment:
+    d = date.fromisoformat(r["published"])
+    file_path = f"/qkq/uploadfiles/{d:%Y%m}/{d:%Y%m%d}{stamp(r['id'], 9)}.{ATTACHMENT_EXT[r['format']]}"
+    link = f'<p class="attach">附件：<a href="{FILES_BASE}{file_path}" download>{escape(attachment_name(r))}</a></p>'
+    return Attachment("files", file_path, link, f"<p>详见附件：{escape(r['title'])}</p>")
+
+
 def build(reports: list[dict], writer: SiteWriter) -> None:
     """Write the JavaScript portal's static pages and details; its list is served by the API."""
     _static_pages(writer)
-    entries: list[Entry] = []
-    for r in reports:
-        day = r["published"]
-        path = _detail_path(r["id"])
-        if r["format"] == "html":
-            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, article_html(r)))
-        else:
-            d = date.fromisoformat(day)
-            file_path = f"/qkq/uploadfiles/{d:%Y%m}/{d:%Y%m%d}{stamp(r['id'], 9)}.{ATTACHMENT_EXT[r['format']]}"
-            link = (
-                f'<p class="attach">附件：<a href="{FILES_BASE}{file_path}" download>'
-                f"{escape(attachment_name(r))}</a></p>"
-            )
-            intro = f"<p>详见附件：{escape(r['title'])}</p>"
-            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, intro, link), "detail_page")
-            writer.publish_attachment(r, "files", file_path)
-        entries.append(Entry(r["title"], day, path, "report", r["id"]))
-    for title, day in notices("硚口区卫健局", range(2018, 2025), seed=33, count=6):
-        path = _detail_path(title)
-        writer.write(FAMILY, path, _detail_page(title, day, notice_body(title, SITE_NAME, day)))
-        entries.append(Entry(title, day, path, "notice"))
+    entries = publish_reports(writer, FAMILY, reports, _dated_detail_path, _page, _attachment)
+    entries += publish_notices(writer, FAMILY, notices("硚口区卫健局", range(2018, 2025), seed=33, count=6),
+                               SITE_NAME, _dated_detail_path, _page)
     entries.sort(key=lambda e: e.date, reverse=True)
     writer.save_manifest(FAMILY, entries, {"column": COLUMN, "home": "/index.html", "render": "js"})
 

@@ -12,17 +12,20 @@ from html import escape
 
 from nianbao.sample_portals.families.common import (
     ATTACHMENT_EXT,
+    Attachment,
     Entry,
     Reply,
     ScaledColumn,
     SiteWriter,
-    article_html,
     attachment_name,
     doc_number,
     notice_body,
     notices,
     page_count,
     paginate,
+    plain_page,
+    publish_notices,
+    publish_reports,
     stamp,
 )
 
@@ -115,26 +118,22 @@ def _static_pages(writer: SiteWriter) -> None:
     writer.write(FAMILY, "/robots.txt", "User-agent: *\nDisallow: /manage/\n")
 
 
+_page = plain_page(_detail_page)
+
+
+def _attachment(r: dict, path: str) -> Attachment:
+    d = date.fromisoformat(r["published"])
+    file_path = f"/uploadfiles/{d:%Y%m}/{stamp(r['id'], 10)}.{ATTACHMENT_EXT[r['format']]}"
+    link = f'<p>附件：<a href="{file_path}">{escape(attachment_name(r))}</a></p>'
+    return Attachment(FAMILY, file_path, link, "<p>详见附件。</p>")
+
+
 def build(reports: list[dict], writer: SiteWriter) -> None:
     """Write the details and attachments; the list pages exist only as answers of list.jsp."""
     _static_pages(writer)
-    entries: list[Entry] = []
-    for r in reports:
-        day = r["published"]
-        path = _detail_path(r["id"], day)
-        if r["format"] == "html":
-            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, article_html(r)))
-        else:
-            d = date.fromisoformat(day)
-            file_path = f"/uploadfiles/{d:%Y%m}/{stamp(r['id'], 10)}.{ATTACHMENT_EXT[r['format']]}"
-            link = f'<p>附件：<a href="{file_path}">{escape(attachment_name(r))}</a></p>'
-            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, "<p>详见附件。</p>", link), "detail_page")
-            writer.publish_attachment(r, FAMILY, file_path)
-        entries.append(Entry(r["title"], day, path, "report", r["id"]))
-    for title, day in notices(SITE_NAME, range(2019, 2025), seed=77, count=6):
-        path = _detail_path(title, day)
-        writer.write(FAMILY, path, _detail_page(title, day, notice_body(title, SITE_NAME, day)))
-        entries.append(Entry(title, day, path, "notice"))
+    entries = publish_reports(writer, FAMILY, reports, _detail_path, _page, _attachment)
+    entries += publish_notices(writer, FAMILY, notices(SITE_NAME, range(2019, 2025), seed=77, count=6), SITE_NAME,
+                               _detail_path, _page)
     entries.sort(key=lambda e: e.date, reverse=True)
     writer.save_manifest(FAMILY, entries, {"column": COLUMN, "home": "/index.html"})
 

@@ -7,15 +7,17 @@ reached or built, not in how a report page looks, so they share this layout.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from nianbao.sample_portals.families.common import (
+    Attachment,
     Entry,
     SiteWriter,
-    article_html,
     doc_number,
-    notice_body,
     notices,
+    publish_notices,
+    publish_reports,
     stamp,
 )
 
@@ -54,17 +56,18 @@ def detail_page(site_name: str, nav: str, title: str, day: str, article: str) ->
 
 
 def publish(family: str, reports: list[dict], writer: SiteWriter, site_name: str, nav: str, short: str,
-            detail_path, notice_years: range, seed: int) -> list[Entry]:
+            detail_path: Callable[[str, str], str], notice_years: range, seed: int) -> list[Entry]:
     """Write every report's page and the column's notices; return the column's entries, newest first."""
-    entries: list[Entry] = []
-    for r in reports:
-        path = detail_path(r["id"], r["published"])
-        writer.publish(r, family, path, detail_page(site_name, nav, r["title"], r["published"], article_html(r)))
-        entries.append(Entry(r["title"], r["published"], path, "report", r["id"]))
-    for title, day in notices(short, notice_years, seed=seed, count=3):
-        path = detail_path(title, day)
-        writer.write(family, path, detail_page(site_name, nav, title, day, notice_body(title, site_name, day)))
-        entries.append(Entry(title, day, path, "notice"))
+
+    def page(title: str, day: str, path: str, agency: str, article: str, attachment: str) -> str:
+        return detail_page(site_name, nav, title, day, article)
+
+    def no_attachment(report: dict, path: str) -> Attachment:
+        raise ValueError(f"{family} publishes every report as a page, not {report['format']} ({report['id']})")
+
+    entries = publish_reports(writer, family, reports, detail_path, page, no_attachment)
+    entries += publish_notices(writer, family, notices(short, notice_years, seed=seed, count=3), site_name,
+                               detail_path, page)
     entries.sort(key=lambda e: e.date, reverse=True)
     return entries
 

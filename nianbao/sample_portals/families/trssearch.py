@@ -15,17 +15,20 @@ from html import escape
 from nianbao.sample_portals.families.common import (
     ATTACHMENT_EXT,
     SITE_BASE,
+    Attachment,
     Entry,
     Reply,
     ScaledColumn,
     SiteWriter,
-    article_html,
     attachment_name,
     doc_number,
     notice_body,
     notices,
     page_count,
     paginate,
+    plain_page,
+    publish_notices,
+    publish_reports,
     stamp,
 )
 
@@ -142,28 +145,24 @@ def _static_pages(writer: SiteWriter) -> None:
     writer.write(FAMILY, "/robots.txt", "User-agent: *\nDisallow: /was5/\n")
 
 
+_page = plain_page(_detail_page)
+
+
+def _attachment(r: dict, path: str) -> Attachment:
+    # beside its detail page, linked relatively, with the CMS's OLDSRC
+    d = date.fromisoformat(r["published"])
+    file_name = f"P0{d:%Y%m%d}{stamp(r['id'], 12)}.{ATTACHMENT_EXT[r['format']]}"
+    link = (f'<div class="fj">附件：<a href="./{file_name}" OLDSRC="/protect/{file_name}">'
+            f"{escape(attachment_name(r))}</a></div>")
+    return Attachment(FAMILY, path.rsplit("/", 1)[0] + "/" + file_name, link, "<p>详见附件。</p>")
+
+
 def build(reports: list[dict], writer: SiteWriter) -> None:
     """Write the static pages 0…maxStaticIndex, details and attachments; later pages exist only in the service."""
     _static_pages(writer)
-    entries: list[Entry] = []
-    for r in reports:
-        day = r["published"]
-        path = _detail_path(r["id"], day)
-        if r["format"] == "html":
-            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, article_html(r)))
-        else:
-            d = date.fromisoformat(day)
-            file_name = f"P0{d:%Y%m%d}{stamp(r['id'], 12)}.{ATTACHMENT_EXT[r['format']]}"
-            file_path = path.rsplit("/", 1)[0] + "/" + file_name
-            link = (f'<div class="fj">附件：<a href="./{file_name}" OLDSRC="/protect/{file_name}">'
-                    f"{escape(attachment_name(r))}</a></div>")
-            writer.publish(r, FAMILY, path, _detail_page(r["title"], day, "<p>详见附件。</p>", link), "detail_page")
-            writer.publish_attachment(r, FAMILY, file_path)
-        entries.append(Entry(r["title"], day, path, "report", r["id"]))
-    for title, day in notices(SITE_NAME, range(2020, 2025), seed=66, count=6):
-        path = _detail_path(title, day)
-        writer.write(FAMILY, path, _detail_page(title, day, notice_body(title, SITE_NAME, day)))
-        entries.append(Entry(title, day, path, "notice"))
+    entries = publish_reports(writer, FAMILY, reports, _detail_path, _page, _attachment)
+    entries += publish_notices(writer, FAMILY, notices(SITE_NAME, range(2020, 2025), seed=66, count=6), SITE_NAME,
+                               _detail_path, _page)
     entries.sort(key=lambda e: e.date, reverse=True)
     pages = page_count(len(entries), PER_PAGE)
     for page in range(min(pages, MAX_STATIC_INDEX + 1)):
