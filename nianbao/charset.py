@@ -11,7 +11,8 @@ Order of evidence — the first that fits the bytes decides:
 3. the document's own declaration: ``<meta charset>`` / ``<meta http-equiv … content="…charset=…">`` or
    ``<?xml … encoding="…"?>``, searched in the first `DECLARATION_BYTES`;
 4. sniffing: UTF-8 if the bytes are valid UTF-8, else GB18030 or Big5-HKSCS by which of them reads as
-   common Chinese, else charset-normalizer's guess, else GB18030 with replacement characters.
+   common Chinese, else charset-normalizer's guess; when nothing reads the bytes cleanly, the least bad
+   declaration, else GB18030 (`fallback`), with the replacement characters counted.
 
 Names are mapped as browsers do: GB2312, GBK, CP936 (and their aliases) are decoded as GB18030, their
 superset — GB2312-labelled pages routinely hold GBK characters; Big5 as Big5-HKSCS; ISO-8859-1 and
@@ -334,12 +335,14 @@ def decide(data: bytes, content_type: str | bytes | None = None, *, markup: bool
             best = (bad, codec, source)
     codec = sniff(data)
     if codec is not None and best is not None:
+        if codec == best[1]:  # the bytes agree with the declaration, corrupt parts and all
+            return decision(best[1], best[2])
         sample, cut = _sample(data, codec)
         _, bad = _trial(sample, codec, cut)
         if best[0] < bad:  # the declaration, though poor, reads more of the page than any guess
             return decision(best[1], best[2])
-    if codec is None:
-        return decision(best[1] if best else "gb18030", "fallback")
+    if codec is None:  # nothing reads the bytes cleanly: the page's own word, else the likeliest for a portal
+        return decision(best[1], best[2]) if best else decision("gb18030", "fallback")
     return decision(codec, "sniffed")
 
 

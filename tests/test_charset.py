@@ -54,6 +54,7 @@ CASES = [
      ("http gbk",), 0),
     ("UTF-16 BOM, header says gb2312", b"\xff\xfe" + page(None).encode("utf-16-le"), "text/html; charset=gb2312",
      "utf-16-le", "bom", ("http gb2312",), 0),
+    ("header Charset=gb2312, capitalised", UNDECLARED_GBK, "text/html; Charset=gb2312", "gb18030", "http", (), 0),
     ("Big5 page, meta big5", BIG5_PAGE, None, "big5hkscs", "meta", (), 0),
     ("Big5 page, nothing declared", UNDECLARED_BIG5, None, "big5hkscs", "sniffed", (), 0),
     ("Latin-1 header on GBK bytes", UNDECLARED_GBK, "text/html; charset=ISO-8859-1", "gb18030", "sniffed",
@@ -130,6 +131,11 @@ def test_replacements_are_counted_not_hidden() -> None:
     assert (decoded.encoding, decoded.decided_by) == ("gb18030", "meta")  # 3 bad pairs in 10k characters
     assert decoded.replacements == 6 and not decoded.truncated
     assert decoded.notes() == ["6 undecodable byte sequence(s) replaced with U+FFFD"]
+    # more corruption than a declaration may carry: the bytes still agree with it, so it decides
+    damaged = page("gb2312", BODY * 40).encode("gbk").replace(BODY[:2].encode("gbk"), b"\xff\xff", 8)
+    decoded = charset.decode_bytes(damaged)
+    assert (decoded.encoding, decoded.decided_by, decoded.replacements, decoded.mislabelled) == (
+        "gb18030", "meta", 16, False)
     # a U+FFFD the document itself carries is not a replacement
     assert charset.decode_bytes("替换字符\ufffd在原文中".encode("utf-8")).replacements == 0
 
