@@ -173,13 +173,13 @@ def _bom(data: bytes) -> tuple[str, int] | None:
 
 def _sample(data: bytes, codec: str | None = None) -> tuple[bytes, bool]:
     """The bytes deciding looks at, and whether they stop before the end of `data`."""
-    if codec in _WIDE:
+    if codec in _WIDE or b"\x00" in data[:1024]:  # UTF-16/32 without a BOM: keep the code units aligned
         return data[:SAMPLE_BYTES], len(data) > SAMPLE_BYTES
     match = _NON_ASCII.search(data)
     if match is None:
         return b"", False
-    # two bytes back: the first non-ASCII byte may be the trail of a character that began in ASCII range
-    start = max(0, match.start() - 2)
+    # ASCII bytes are whole characters in every candidate, so the first non-ASCII byte starts one
+    start = match.start()
     return data[start:start + SAMPLE_BYTES], start + SAMPLE_BYTES < len(data)
 
 
@@ -245,10 +245,13 @@ def sniff(data: bytes) -> str | None:
     if bad == 0:
         return "utf-8"
     candidates = []
-    for codec in ("gb18030", "big5hkscs"):
+    # NUL bytes in text are UTF-16 code units (text without a BOM); GB18030 would read them as NULs
+    wide = ("utf-16-le", "utf-16-be") if b"\x00" in sample else ()
+    for codec in ("gb18030", "big5hkscs", *wide):
         text, bad = _trial(sample, codec, cut)
-        if _fits(text, bad, MAX_SNIFF_BAD_SHARE):
-            candidates.append((_chinese_score(text), bad == 0, -bad, codec))
+        if text and _fits(text, bad, MAX_SNIFF_BAD_SHARE):
+            score = _chinese_score(text) - text.count("\x00") / len(text)
+            candidates.append((score, bad == 0, -bad, codec))
     if candidates:
         return max(candidates)[3]
     return _normalizer_guess(sample)

@@ -67,6 +67,8 @@ CASES = [
      ("http UTF-8",), 0),
     ("meta gb2312 on UTF-8 bytes", page("gb2312").encode("utf-8"), None, "utf-8", "sniffed", ("meta gb2312",), 0),
     ("nothing declared, GBK", UNDECLARED_GBK, None, "gb18030", "sniffed", (), 0),
+    ("nothing declared, UTF-16LE without a BOM", UNDECLARED_UTF8.decode().encode("utf-16-le"), None, "utf-16-le",
+     "sniffed", (), 0),
     ("nothing declared, UTF-8", UNDECLARED_UTF8, "text/html", "utf-8", "sniffed", (), 0),
     ("nothing declared, UTF-8 cut inside the last character", UNDECLARED_UTF8[:UNDECLARED_UTF8.index("。".encode()) + 2],
      None, "utf-8", "sniffed", (), 1),
