@@ -1,43 +1,44 @@
-"""Decoding what Chinese portals send: mislabelled page charsets and GBK/RFC 5987 file names.
+"""Decoding what Chinese portals send, on Scrapy responses: page charsets and GBK/RFC 5987 file names.
 
-Declared gb2312/gbk is decoded as gb18030 (w3lib already maps those names); a page whose declared
-charset does not fit its bytes (utf-8 declared, GBK sent, or the reverse) is re-decoded with the
-charset that decodes it cleanly.
+The charset of a page is decided by `nianbao.charset` (the decoder the parser uses too): BOM, HTTP
+Content-Type, meta/XML declaration, then sniffing; gb2312/gbk are read as gb18030, and a declaration
+the bytes contradict (utf-8 declared and GBK sent, Latin-1 on a Chinese page, or the reverse) is
+overruled. A response whose encoding changes is logged with what was declared and what was used, and
+counted in the crawl's stats (`charset/mislabelled`, `charset/replacement_chars`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 
-_CANDIDATES = ("utf-8", "gb18030")
-_MAX_BAD_SHARE = 0.001
+from nianbao.charset import codec_for, decide, decode_bytes, same_codec
 
-
-def _clean_decoding(body: bytes) -> str | None:
-    for encoding in _CANDIDATES:
-        try:
-            body.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    return None
+logger = logging.getLogger(__name__)
 
 
-def repair_encoding(response: Response) -> Response:
-    """`response` decoded with a charset that fits its bytes (itself when the declared one does)."""
+def repair_encoding(response: Response, stats: Any = None) -> Response:
+    """`response` decoded with the charset that fits its bytes (itself when Scrapy's choice does).
+
+    A mislabelled page, or one with undecodable bytes, is logged (URL, declarations, encoding used)
+    and counted in `stats` (a Scrapy stats collector) when given."""
     if not isinstance(response, TextResponse):
         return response
-    text = response.text
-    bad = text.count("\ufffd")
-    if bad == 0 or bad <= len(text) * _MAX_BAD_SHARE and response.encoding.replace("-", "") in ("utf8", "gb18030"):
+    markup = isinstance(response, (HtmlResponse, XmlResponse))
+    decoded = decode_bytes(response.body, response.headers.get("Content-Type"), markup=markup)
+    notes = decoded.notes()
+    if decoded.mislabelled or decoded.replacements:
+        logger.warning("%s: %s", response.url, "; ".join(notes))
+        if stats is not None:
+            stats.inc_value("charset/mislabelled", int(decoded.mislabelled))
+            stats.inc_value("charset/replacement_chars", decoded.replacements)
+    if same_codec(decoded.encoding, response.encoding):
         return response
-    encoding = _clean_decoding(response.body)
-    if encoding is None or encoding == response.encoding:
-        return response
-    return response.replace(encoding=encoding)
+    return response.replace(encoding=decoded.encoding)
 
 
 def looks_like_html(body: bytes) -> bool:
@@ -51,14 +52,14 @@ def as_html(response: Response) -> Response:
     if isinstance(response, TextResponse):
         return response
     if looks_like_html(response.body):
-        encoding = _clean_decoding(response.body) or "gb18030"
+        encoding = decide(response.body, response.headers.get("Content-Type")).encoding
         return HtmlResponse(response.url, status=response.status, headers=response.headers,
                             body=response.body, encoding=encoding, request=response.request)
     return response
 
 
 def _decode_name(raw: bytes, charset: str | None = None) -> str:
-    for encoding in ([charset] if charset else []) + ["utf-8", "gb18030"]:
+    for encoding in ([codec_for(charset) or charset] if charset else []) + ["utf-8", "gb18030"]:
         try:
             return raw.decode(encoding)
         except (UnicodeDecodeError, LookupError):

@@ -260,9 +260,9 @@ class PortalsSpider(scrapy.Spider):
         return scrapy.Request(page.url, headers=page.headers, callback=self.parse_list,
                               errback=self.on_error, meta=meta)
 
-    @staticmethod
-    def _prepare(response: Response) -> Response:
-        return repair_encoding(as_html(response))
+    def _prepare(self, response: Response) -> Response:
+        crawler = getattr(self, "crawler", None)
+        return repair_encoding(as_html(response), crawler.stats if crawler is not None else None)
 
     # ------------------------------------------------------------------ discovery
 

@@ -6,6 +6,8 @@ import io
 import re
 import zipfile
 
+from nianbao.charset import sniff as sniff_charset
+
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # OLE2 directory entries name their streams in UTF-16LE.
 _WORD_STREAM = "WordDocument".encode("utf-16-le")
@@ -92,15 +94,9 @@ def _decode_head(head: bytes) -> str | None:
         head = head[3:]
     if b"\x00" in head:
         return None
-    for encoding in ("utf-8", "gb18030", "big5"):
-        try:
-            text = head.decode(encoding)
-        except UnicodeDecodeError as exc:
-            # the head may end inside a multi-byte character
-            if exc.start >= len(head) - 4:
-                text = head[: exc.start].decode(encoding, errors="replace")
-            else:
-                continue
-        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
-        return text if controls <= len(text) // 100 + 1 else None
-    return None
+    encoding = sniff_charset(head)  # the decoder's own sniffing, so text is text for the reader too
+    if encoding is None:
+        return None
+    text = head.decode(encoding, errors="replace")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
+    return text if controls <= len(text) // 100 + 1 else None

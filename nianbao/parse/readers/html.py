@@ -5,16 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-import charset_normalizer
 import lxml.html
 from lxml import etree
 
+from nianbao.charset import decode_bytes
 from nianbao.parse.layout import Layout
 
-# gb2312 and gbk pages routinely contain characters outside those sets; gb18030 is their superset
-_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
-                    "csgb2312": "gb18030", "cp936": "gb18030", "big5": "big5hkscs", "iso-8859-1": "cp1252"}
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DROP = {"script", "style", "noscript", "template", "nav", "select", "option", "iframe", "button", "svg", "object",
          "embed", "canvas", "map"}
@@ -28,34 +24,23 @@ class HtmlReadError(ValueError):
     """The bytes cannot be decoded or parsed as HTML."""
 
 
-def decode(data: bytes, source: str = "HTML") -> tuple[str, str]:
-    """The page as text and the encoding used: BOM, then the declared charset, then detection."""
-    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if data.startswith(bom):
-            return data[len(bom):].decode(encoding, errors="replace"), encoding
-    match = _META_CHARSET.search(data[:8192])
-    if match:
-        declared = match.group(1).decode("ascii", errors="ignore").lower()
-        encoding = _CHARSET_ALIASES.get(declared, declared)
-        # a Latin declaration on a Chinese page is a CMS default, not the truth: detect instead
-        if encoding not in ("cp1252", "ascii", "us-ascii"):
-            try:
-                return data.decode(encoding), encoding
-            except (LookupError, UnicodeDecodeError):
-                pass  # a wrong declaration is common: detect instead
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
-        raise HtmlReadError(f"{source}: cannot determine the character encoding")
-    encoding = _CHARSET_ALIASES.get(best.encoding.lower(), best.encoding)
-    return data.decode(encoding, errors="replace"), encoding
+# More than this share of undecodable characters: the bytes are not a page in any charset.
+_MAX_REPLACED_SHARE = 0.05
 
 
-def _parse(data: bytes, source: str):
-    text, _ = decode(data, source)
+def decode(data: bytes, source: str = "HTML", content_type: str | None = None) -> tuple[str, str, list[str]]:
+    """The page as text, the encoding used, and warnings on how it was decided (`nianbao.charset`)."""
+    decoded = decode_bytes(data, content_type)
+    if decoded.replacements > max(8, len(decoded.text) * _MAX_REPLACED_SHARE):
+        raise HtmlReadError(f"{source}: cannot determine the character encoding "
+                            f"({decoded.replacements} undecodable sequences as {decoded.encoding})")
+    return decoded.text, decoded.encoding, [f"{source}: {note}" for note in decoded.notes()]
+
+
+def _parse(data: bytes, source: str, warnings: list[str] | None = None):
+    text, _, notes = decode(data, source)
+    if warnings is not None:
+        warnings.extend(notes)
     text = _XML_DECL.sub("", text)
     if not text.strip():
         raise HtmlReadError(f"{source}: the page is empty")
@@ -174,9 +159,9 @@ def image_sources(data: bytes) -> list[str]:
 
 def read(data: bytes, source: str = "HTML", images: Mapping[str, bytes] | None = None) -> Layout:
     """Read a page: title, article paragraphs and tables; `images` (src → bytes) are OCR'd in place."""
-    root = _parse(data, source)
-    out = _Lines()
     warnings: list[str] = []
+    root = _parse(data, source, warnings)
+    out = _Lines()
     title = root.find(".//title")
     if title is not None and _squash(title.text_content()):
         out.lines.append([_squash(title.text_content())])

@@ -13,16 +13,12 @@ label after a value or an empty cell starts the next row.
 
 from __future__ import annotations
 
-import codecs
 import re
 
-import charset_normalizer
-
+from nianbao.charset import decode_bytes
 from nianbao.parse.layout import Layout
 from nianbao.parse.numbers import is_value
 
-# Declared/guessed GB encodings are decoded as their superset: GB2312 text often holds GBK/GB18030 characters.
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936", "euc_cn", "euc-cn"}
 _SPACE = re.compile(r"[ \u3000\xa0]+")
 # A wrapped cell continues on an untabbed short line without sentence punctuation.
 _MAX_CONTINUATION = 12
@@ -36,26 +32,17 @@ class TextDecodeError(ValueError):
     """Bytes that no charset reads as text."""
 
 
+# More than this share of undecodable characters: the bytes are not text in any charset.
+_MAX_REPLACED_SHARE = 0.05
+
+
 def decode(data: bytes, source: str = "text") -> tuple[str, list[str]]:
-    """Decode `data` as text: BOM, then UTF-8, then charset-normalizer's guess (GB → gb18030)."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return data.decode(encoding, errors="replace"), []
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError:
-        pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
-        try:
-            return data.decode("gb18030"), [f"{source}: charset not recognised; decoded as gb18030"]
-        except UnicodeDecodeError as exc:
-            raise TextDecodeError(f"{source}: not text in any known charset") from exc
-    encoding = best.encoding.lower()
-    if encoding.replace("-", "_") in _GB_FAMILY or encoding in _GB_FAMILY:
-        encoding = "gb18030"
-    return data.decode(encoding, errors="replace"), [f"{source}: decoded as {encoding}"]
+    """Decode `data` as text (`nianbao.charset`: BOM, then sniffing) and say how, when not plain UTF-8."""
+    decoded = decode_bytes(data, markup=False)
+    if decoded.replacements > max(8, len(decoded.text) * _MAX_REPLACED_SHARE):
+        raise TextDecodeError(f"{source}: not text in any known charset "
+                              f"({decoded.replacements} undecodable sequences as {decoded.encoding})")
+    return decoded.text, [f"{source}: {note}" for note in decoded.notes()]
 
 
 def _clean(cell: str) -> str:
