@@ -101,7 +101,7 @@ VIEW_COLUMNS: dict[str, dict[str, str]] = {
 }
 # Headings of canned-query columns (the query pages; the JSON keeps the SQL's names).
 QUERY_COLUMNS: dict[str, str] = {
-    **_COMMON, **VIEW_COLUMNS["report_summary"], "id": "报告", "rules": "不符的勾稽规则", "findings": "问题数",
+    **_COMMON, **VIEW_COLUMNS["report_summary"], "id": "编号", "rules": "不符的勾稽规则", "findings": "问题数",
     "largest_delta": "最大差额", "source_url": "原文", "is_current": "现行版本", "previous_year": "上一年度",
     "previous_carried_forward": "上年度结转下年度", "difference": "差额", "previous_report_id": "上年度报告",
     "previous_year_requests": "上年新收申请", "change": "增减", "change_percent": "增减（%）", "reports": "报告数",

@@ -94,7 +94,7 @@ def render_cell(value, column, table, row, database):
         archived = replay_url(row["archived_at"] if "archived_at" in row.keys() else None, url)
         parts = [f'<a href="{escape(url)}" rel="nofollow">{escape(url)}</a>']
         if archived:
-            parts.append(f'<a class="archived-copy" href="{escape(archived)}">archived copy</a>')
+            parts.append(f'<a class="archived-copy" href="{escape(archived)}">存档副本</a>')
         return Markup(" · ".join(parts))
     if value is not None and value != "" and (table, column) in AMOUNT_COLUMNS:
         return Markup(f"{escape(value)} 万元")
