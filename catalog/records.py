@@ -279,11 +279,11 @@ def record_report(db: sqlite_utils.Database, document_id: int, parsed: Any, pars
     }
     with db.atomic():
         old = db.execute(
-            "select id, coalesce(agency_id, agency), year from reports where document_id = ? and parser_version = ?",
+            "select id, agency_id, agency, year from reports where document_id = ? and parser_version = ?",
             [document_id, parser_version],
         ).fetchone()
         # The group this version was in before, so that a re-parse reading another body leaves it a current.
-        previous_groups = [_version_group(old[1], old[2], document_id)] if old else []
+        previous_groups = [_version_group(old[1], old[2], old[3], document_id)] if old else []
         if old:
             report_id = old[0]
             db.execute("delete from cells where report_id = ?", [report_id])
@@ -344,9 +344,14 @@ _CURRENT_ORDER = ("coalesce(d.published, r.published, '') desc, d.first_seen des
 _LATEST_PARSE = "r.id = (select max(r2.id) from reports r2 where r2.document_id = r.document_id)"
 
 
-def _version_group(body: str | None, year: int | None, document_id: int) -> tuple:
-    """The group of report versions a version belongs to: its body and year, else its document alone."""
-    return ("body", body, year) if body and year else ("document", document_id, None)
+def _version_group(agency_id: str | None, agency: str | None, year: int | None, document_id: int) -> tuple:
+    """The group of report versions a version belongs to: its agency and year, else its printed agency
+    name and year (no agency resolved), else its document alone."""
+    if year and agency_id:
+        return ("agency_id", agency_id, year)
+    if year and agency:
+        return ("agency", agency, year)
+    return ("document", document_id, None)
 
 
 def _update_current(db: sqlite_utils.Database, report_id: int, also: Iterable[tuple] = ()) -> None:
@@ -362,18 +367,21 @@ def _update_current(db: sqlite_utils.Database, report_id: int, also: Iterable[tu
     corrected parse never leaves a stale twin current.
     """
     groups = {
-        _version_group(body, year, document_id)
-        for body, year, document_id in db.execute(
-            "select coalesce(agency_id, agency), year, document_id from reports where document_id = "
+        _version_group(agency_id, agency, year, document_id)
+        for agency_id, agency, year, document_id in db.execute(
+            "select agency_id, agency, year, document_id from reports where document_id = "
             "(select document_id from reports where id = ?)",
             [report_id],
         )
     } | set(also)
     for kind, first, second in groups:
-        if kind == "body":
-            where, params = "coalesce(r.agency_id, r.agency) = ? and r.year = ?", [first, second]
+        # Each condition is answerable from an index (agency_id, year) / (agency, year) / document_id.
+        if kind == "agency_id":
+            where, params = "r.agency_id = ? and r.year = ?", [first, second]
+        elif kind == "agency":
+            where, params = "r.agency = ? and r.year = ? and r.agency_id is null", [first, second]
         else:
-            where, params = ("r.document_id = ? and (coalesce(r.agency_id, r.agency) is null or r.year is null)",
+            where, params = ("r.document_id = ? and (r.year is null or (r.agency_id is null and r.agency is null))",
                              [first])
         rows = db.execute(
             f"""select r.id, {_LATEST_PARSE}
@@ -398,16 +406,16 @@ def recompute_current(db: sqlite_utils.Database) -> list[int]:
     recently published document is current.
     """
     rows = db.execute(
-        f"""select r.id, coalesce(r.agency_id, r.agency), r.year, r.document_id, r.is_current, {_LATEST_PARSE}
+        f"""select r.id, r.agency_id, r.agency, r.year, r.document_id, r.is_current, {_LATEST_PARSE}
             from reports r join documents d on d.id = r.document_id order by {_CURRENT_ORDER}"""
     ).fetchall()
     current: dict[tuple, int | None] = {}
-    for rid, body, year, document_id, _, latest in rows:
-        group = _version_group(body, year, document_id)
+    for rid, agency_id, agency, year, document_id, _, latest in rows:
+        group = _version_group(agency_id, agency, year, document_id)
         if current.get(group) is None:
             current[group] = rid if latest else None
     winners = {rid for rid in current.values() if rid is not None}
-    changed = [rid for rid, _, _, _, flag, _ in rows if bool(flag) != (rid in winners)]
+    changed = [rid for rid, _, _, _, _, flag, _ in rows if bool(flag) != (rid in winners)]
     with db.atomic():
         db.conn.executemany("update reports set is_current = ? where id = ?",
                             [(int(rid in winners), rid) for rid in changed])

@@ -137,12 +137,24 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
     async def inner():
         extra = {"column_labels": labels, "value_label": value_label, "filter_operators": FILTER_OPERATORS}
+        if table is None and database == "catalog" and template.startswith("query"):
+            # A query's columns named by cell key (the panel) are headed by the cell's template label.
+            extra["column_labels"] = {**await _cell_labels(datasette), **labels}
         query = (request.args.get("_search") or "").strip() if request is not None else ""
         if table == "reports" and query:
             extra["snippets"] = await _snippets(datasette, query)
         return extra
 
     return inner
+
+
+async def _cell_labels(datasette) -> dict[str, str]:
+    """Cell key → its template label (cell_keys), for query columns named by key."""
+    try:
+        rows = (await datasette.get_database("catalog").execute("select key, label from cell_keys")).rows
+    except Exception:  # a catalog without cell_keys: the keys stay as headings
+        return {}
+    return {key: label for key, label in rows if label}
 
 
 async def _snippets(datasette, query: str) -> dict[int, Markup]:
