@@ -99,6 +99,9 @@ def test_report_on_another_bodys_portal_is_credited_to_its_own_body(db):
     assert coverage[("南岗区卫生健康局", 2022)] == "published"
     assert coverage[("哈尔滨市卫生健康委员会", 2022)] == "missing"
     assert coverage[("哈尔滨市卫生健康委员会", 2021)] == "published"
+    # The summary and the printed tables place the report in its body's region, not its portal's.
+    summary = next(db.query("select region, level from report_summary where report_id = ?", [district]))
+    assert summary == {"region": "230103", "level": "县"}
     # A body seen only through another's portal is expected from its first report on.
     assert ("南岗区卫生健康局", 2021) not in coverage
 

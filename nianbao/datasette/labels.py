@@ -74,7 +74,7 @@ VIEW_COLUMNS: dict[str, dict[str, str]] = {
     "agencies": {"id": "编号", "name": "报告机关", "variants": "名称变体（年度）", "region": "行政区划",
                  "province": "省", "city": "市", "county": "县区", "level": "层级", "portals": "门户",
                  "first_year": "首见年度", "reports": "报告数", "match_key": "归并键", "own_portals": "本机关门户"},
-    "reports": {**_COMMON, "id": "报告", "document_id": "文件", "parser_version": "解析器版本", "portal_id": "门户",
+    "reports": {**_COMMON, "region": "门户行政区划", "level": "门户层级", "id": "报告", "document_id": "文件", "parser_version": "解析器版本", "portal_id": "门户",
                 "agency": "报告署名机关", "agency_id": "报告机关", "is_current": "现行版本", "source_url": "原文 / 存档副本",
                 "sha256": "SHA-256", "content_type": "文件类型", "parsed_at": "解析时间", "warnings": "解析提示",
                 "archived_at": "存档时间", "section_overview": "一、总体情况", "section_proactive": "二、主动公开",
