@@ -4,6 +4,7 @@ unknown coverage behind blocked portals, user pins in agency_aliases.csv, late p
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -197,6 +198,15 @@ def test_reissue_under_another_name_variant_supersedes_the_earlier_version(db, t
     assert db["reports"].get(first)["agency_id"] == db["reports"].get(reissue)["agency_id"]
     assert next(db.query("select published, status from coverage where year = 2020 and region = '420104'")) == {
         "published": "2021-01-20", "status": "published"}
+    # The report page of the earlier version says it was superseded, and by which.
+    import asyncio
+
+    from nianbao.serve import build_datasette
+
+    ds = build_datasette(tmp_path)
+    page = asyncio.run(ds.client.get(f"/report/{first}")).text
+    assert re.search(rf'此为已被替代的版本。现行版本：<a class="current-version" href="/report/{reissue}">', page)
+    assert "此为已被替代的版本" not in asyncio.run(ds.client.get(f"/report/{reissue}")).text
     # A pin that parts the two names makes each its own body's current report again.
     pins = Path(tmp_path) / "agency_aliases.csv"
     pins.write_text("name,action,target\n硚口区卫健局,split,\n", encoding="utf-8")
