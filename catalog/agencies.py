@@ -324,7 +324,12 @@ def rebuild_agencies(db: sqlite_utils.Database, aliases: Aliases | None = None) 
         db["agency_portals"].insert_all(portal_rows, pk=("agency_id", "portal_id"))
         db.conn.executemany("update reports set agency_id = ? where id = ?",
                             [(aid, rid) for rid, aid in links.items()])
-    return {"agencies": len(rows), "reports_linked": len(links), "names": len(name_rows)}
+        # Versions are grouped by agency: a pin that joins or parts two names moves `is_current` too.
+        from catalog.records import recompute_current
+
+        changed = recompute_current(db)
+    return {"agencies": len(rows), "reports_linked": len(links), "names": len(name_rows),
+            "current_changed": len(changed)}
 
 
 def assign_report_agency(db: sqlite_utils.Database, report_id: int, aliases: Aliases | None = None) -> str | None:

@@ -55,7 +55,8 @@ def record_late_findings(db: sqlite_utils.Database) -> int:
         if late is not None and late > 0:
             findings.append({
                 "report_id": report_id, "rule": LATE_RULE, "delta": float(late), "cells": "[]",
-                "detail": f"published {earliest}, {late} days after the deadline {deadline(year).isoformat()}",
+                "detail": f"{earliest}发布，晚于法定期限{deadline(year).isoformat()}共{late}天"
+                          f" (published {earliest}, {late} days after the deadline {deadline(year).isoformat()})",
             })
     with db.atomic():
         db.execute("delete from findings where rule = ?", [LATE_RULE])

@@ -196,6 +196,14 @@ def _migration_agencies(db: sqlite_utils.Database) -> None:
         refresh_bodies(db)
 
 
+def _migration_current_version_by_agency(db: sqlite_utils.Database) -> None:
+    """`is_current` recomputed per agency and year, so a re-issue printed under another name variant of
+    its body supersedes the earlier version (it was computed per printed name)."""
+    from catalog.records import recompute_current
+
+    recompute_current(db)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1_base,
     _migration_2_printed_tables_and_search,
@@ -203,6 +211,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_4_capture_validators,
     _migration_5_fetch_failures_diagnoses_provenance,
     _migration_agencies,
+    _migration_current_version_by_agency,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -279,8 +279,11 @@ def record_report(db: sqlite_utils.Database, document_id: int, parsed: Any, pars
     }
     with db.atomic():
         old = db.execute(
-            "select id from reports where document_id = ? and parser_version = ?", [document_id, parser_version]
+            "select id, agency_id, agency, year from reports where document_id = ? and parser_version = ?",
+            [document_id, parser_version],
         ).fetchone()
+        # The group this version was in before, so that a re-parse reading another body leaves it a current.
+        previous_groups = [_version_group(old[1], old[2], old[3], document_id)] if old else []
         if old:
             report_id = old[0]
             db.execute("delete from cells where report_id = ?", [report_id])
@@ -299,8 +302,9 @@ def record_report(db: sqlite_utils.Database, document_id: int, parsed: Any, pars
         db.execute("delete from parse_failures where document_id = ? and parser_version = ?",
                    [document_id, parser_version])
         _index_report_text(db, {"id": report_id, **row})
-        _update_current(db, report_id)
+        # The agency first: versions of one report are grouped by the body, not by its printed name.
         assign_report_agency(db, report_id)
+        _update_current(db, report_id, previous_groups)
     return report_id
 
 
@@ -336,38 +340,86 @@ def replace_findings(db: sqlite_utils.Database, report_id: int, rule: str, findi
         _insert_findings(db, report_id, [{**f, "rule": rule} for f in findings])
 
 
-def _update_current(db: sqlite_utils.Database, report_id: int) -> None:
+_CURRENT_ORDER = ("coalesce(d.published, r.published, '') desc, d.first_seen desc, d.id desc, r.id desc")
+_LATEST_PARSE = "r.id = (select max(r2.id) from reports r2 where r2.document_id = r.document_id)"
+
+
+def _version_group(agency_id: str | None, agency: str | None, year: int | None, document_id: int) -> tuple:
+    """The group of report versions a version belongs to: its agency and year, else its printed agency
+    name and year (no agency resolved), else its document alone."""
+    if year and agency_id:
+        return ("agency_id", agency_id, year)
+    if year and agency:
+        return ("agency", agency, year)
+    return ("document", document_id, None)
+
+
+def _update_current(db: sqlite_utils.Database, report_id: int, also: Iterable[tuple] = ()) -> None:
     """Recompute `is_current` for every report version that report_id's arrival can affect.
 
-    Versions of one report share agency and year (or, when either is unknown, the document). Only the
-    latest parse of each document is eligible; of those, the one from the most recently published (then
-    first-seen) document is current. Earlier parses of the same document may have read another agency
-    or year, so their groups are recomputed too: a corrected parse never leaves a stale twin current.
+    Versions of one report share the reporting body and the year: the body is the report's agency
+    (`agency_id`), so a re-issue printed under another name variant of the body (硚口区卫健局 /
+    硚口区卫生健康局) supersedes the earlier one; the printed agency name stands in when no agency was
+    resolved; when body or year is unknown, the document alone is the group. Only the latest parse of
+    each document is eligible; of those, the one from the most recently published (then first-seen)
+    document is current. Earlier parses of the same document may have read another body or year, so
+    their groups are recomputed too (and `also`, groups the version was in before a re-parse): a
+    corrected parse never leaves a stale twin current.
     """
     groups = {
-        ("agency", a, y) if a and y else ("document", d, None)
-        for a, y, d in db.execute(
-            "select agency, year, document_id from reports where document_id = "
+        _version_group(agency_id, agency, year, document_id)
+        for agency_id, agency, year, document_id in db.execute(
+            "select agency_id, agency, year, document_id from reports where document_id = "
             "(select document_id from reports where id = ?)",
             [report_id],
         )
-    }
+    } | set(also)
     for kind, first, second in groups:
-        if kind == "agency":
-            where, params = "r.agency = ? and r.year = ?", [first, second]
+        # Each condition is answerable from an index (agency_id, year) / (agency, year) / document_id.
+        if kind == "agency_id":
+            where, params = "r.agency_id = ? and r.year = ?", [first, second]
+        elif kind == "agency":
+            where, params = "r.agency = ? and r.year = ? and r.agency_id is null", [first, second]
         else:
-            where, params = "r.document_id = ? and (r.agency is null or r.year is null)", [first]
+            where, params = ("r.document_id = ? and (r.year is null or (r.agency_id is null and r.agency is null))",
+                             [first])
         rows = db.execute(
-            f"""select r.id, r.id = (select max(r2.id) from reports r2 where r2.document_id = r.document_id)
+            f"""select r.id, {_LATEST_PARSE}
                 from reports r join documents d on d.id = r.document_id where {where}
-                order by coalesce(d.published, r.published, '') desc, d.first_seen desc, d.id desc, r.id desc""",
+                order by {_CURRENT_ORDER}""",
             params,
         ).fetchall()
+        if not rows:
+            continue
         current = next((rid for rid, latest in rows if latest), None)
         db.execute(
             f"update reports set is_current = (id = ?) where id in ({', '.join('?' for _ in rows)})",
             [-1 if current is None else current, *(rid for rid, _ in rows)],
         )
+
+
+def recompute_current(db: sqlite_utils.Database) -> list[int]:
+    """Recompute `is_current` over the whole catalog (after agencies were re-resolved, e.g. by a new
+    alias pin, which can join or part the versions of a body's year); returns the ids whose flag changed.
+
+    Same rule as `_update_current`: per body and year (or per document), the latest parse of the most
+    recently published document is current.
+    """
+    rows = db.execute(
+        f"""select r.id, r.agency_id, r.agency, r.year, r.document_id, r.is_current, {_LATEST_PARSE}
+            from reports r join documents d on d.id = r.document_id order by {_CURRENT_ORDER}"""
+    ).fetchall()
+    current: dict[tuple, int | None] = {}
+    for rid, agency_id, agency, year, document_id, _, latest in rows:
+        group = _version_group(agency_id, agency, year, document_id)
+        if current.get(group) is None:
+            current[group] = rid if latest else None
+    winners = {rid for rid in current.values() if rid is not None}
+    changed = [rid for rid, _, _, _, _, flag, _ in rows if bool(flag) != (rid in winners)]
+    with db.atomic():
+        db.conn.executemany("update reports set is_current = ? where id = ?",
+                            [(int(rid in winners), rid) for rid in changed])
+    return changed
 
 
 def record_parse_failure(db: sqlite_utils.Database, document_id: int, parser_version: str, reason: str) -> None:

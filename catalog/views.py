@@ -46,7 +46,11 @@ def _view_sql() -> dict[str, str]:
 
     The printed tables put the row label and the figures first, so 总计 is in sight without scrolling.
     """
-    report_cols = "r.agency_id, r.agency, r.region, r.level, r.year, r.format_version"
+    # A report's region and level are its body's (agencies), not its portal's: a district's report found
+    # on the city's portal is the district's. The portal's stand in when no agency was resolved.
+    report_cols = ("r.agency_id, r.agency, coalesce(a.region, r.region) as region, coalesce(a.level, r.level) as level, "
+                   "r.year, r.format_version")
+    by_agency = "left join agencies a on a.id = r.agency_id"
     return {
         "table2": f"""
 select r.id as report_id, k.row_label,
@@ -54,7 +58,7 @@ select r.id as report_id, k.row_label,
            "change", "decisions", "items", "amount"))},
   {report_cols}, k.row_key, {_printed_position("t2")} as position,
   {_PROVENANCE}
-from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
+from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key {by_agency}
 where k.table_no = 't2' and r.is_current = 1
 group by r.id, k.row_key""",
         "table3": f"""
@@ -62,7 +66,7 @@ select r.id as report_id, k.row_label,
   {_pivot(T3_COLUMNS)},
   {report_cols}, k.row_key, {_printed_position("t3")} as position,
   {_PROVENANCE}
-from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
+from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key {by_agency}
 where k.table_no = 't3' and r.is_current = 1
 group by r.id, k.row_key""",
         "table4": f"""
@@ -70,16 +74,17 @@ select r.id as report_id, k.row_label,
   {_pivot(T4_COLUMNS)},
   {report_cols}, k.row_key as grp, {_printed_position("t4")} as position,
   {_PROVENANCE}
-from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key
+from reports r join cells c on c.report_id = r.id join cell_keys k on k.key = c.key {by_agency}
 where k.table_no = 't4' and r.is_current = 1
 group by r.id, k.row_key""",
         "report_summary": """
-select r.id as report_id, r.portal_id, r.agency_id, r.agency, r.region, r.level, r.year, r.format_version, r.title,
+select r.id as report_id, r.portal_id, r.agency_id, r.agency, coalesce(a.region, r.region) as region,
+  coalesce(a.level, r.level) as level, r.year, r.format_version, r.title,
   t.new_requests, t.carried_over, t.total_processed, t.carried_forward, t.granted, t.partially_granted,
   round(1.0 * t.granted / nullif(t.total_processed, 0), 4) as granted_share,
   t.reviews, t.reviews_corrected, t.lawsuits, t.lawsuits_corrected,
   (select count(*) from findings f where f.report_id = r.id) as findings_count
-from reports r left join report_totals t on t.report_id = r.id
+from reports r left join report_totals t on t.report_id = r.id left join agencies a on a.id = r.agency_id
 where r.is_current = 1""",
         "portal_status": """
 select p.id as portal_id, p.agency, p.region, coalesce(

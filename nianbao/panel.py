@@ -25,11 +25,11 @@ ID_COLUMNS = {
     "county": "县级",
     "level": "层级 国务院部门/省/市/县/乡",
     "year": "统计年度",
-    "status": "发布情况 published / late / missing / unknown",
+    "status": "发布情况 published 按时发布 / late 逾期发布 / missing 未发布 / unknown 无法获取",
     "published": "发布日期 (the first version's)",
     "days_late": "逾期天数 after the deadline (negative: days early)",
     "report_id": "reports.id of the current version",
-    "format_version": "模板版本",
+    "format_version": "模板版本 2019 (2019版) / 2021 (2021版) / pre2019 (2019年前)",
 }
 
 

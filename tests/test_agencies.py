@@ -4,6 +4,7 @@ unknown coverage behind blocked portals, user pins in agency_aliases.csv, late p
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,14 @@ PORTALS = [
 ]
 
 
-def _report(db, portal: str, title: str, year: int, published: str, cells: dict | None = None) -> int:
+def _report(db, portal: str, title: str, year: int, published: str, cells: dict | None = None,
+            agency: str | None = None) -> int:
     sha = hashlib.sha256(f"{portal}{title}{published}".encode()).hexdigest()
     doc = catalog.record_document(db, {"portal_id": portal, "url": f"http://127.0.0.1:9/{portal}/{sha[:8]}.html",
                                        "kind": "report_page", "sha256": sha, "title": title, "year": year,
                                        "published": published})
     return catalog.record_report(db, doc, {"title": title, "year": year, "published": published,
-                                           "agency": None, "cells": cells or {}, "format_version": "2019"}, "1")
+                                           "agency": agency, "cells": cells or {}, "format_version": "2019"}, "1")
 
 
 @pytest.fixture
@@ -98,6 +100,9 @@ def test_report_on_another_bodys_portal_is_credited_to_its_own_body(db):
     assert coverage[("南岗区卫生健康局", 2022)] == "published"
     assert coverage[("哈尔滨市卫生健康委员会", 2022)] == "missing"
     assert coverage[("哈尔滨市卫生健康委员会", 2021)] == "published"
+    # The summary and the printed tables place the report in its body's region, not its portal's.
+    summary = next(db.query("select region, level from report_summary where report_id = ?", [district]))
+    assert summary == {"region": "230103", "level": "县"}
     # A body seen only through another's portal is expected from its first report on.
     assert ("南岗区卫生健康局", 2021) not in coverage
 
@@ -167,6 +172,66 @@ def test_late_reports_are_flagged_with_their_days(db):
     coverage = {r["year"]: (r["status"], r["days_late"]) for r in db.query(
         "select year, status, days_late from coverage where region = '420104'")}
     assert coverage[2022] == ("late", 10) and coverage[2021] == ("published", -11)
+
+
+def test_reissue_under_another_name_variant_supersedes_the_earlier_version(db, tmp_path):
+    from nianbao.panel import build_panel
+
+    first = _report(db, "qk", "硚口区卫健局2020年政府信息公开工作年度报告", 2020, "2021-01-20",
+                    {"t3.new_received.total": 5}, agency="硚口区卫健局")
+    reissue = _report(db, "qk", "硚口区卫生健康局2020年政府信息公开工作年度报告（更正版）", 2020, "2021-03-02",
+                      {"t3.new_received.total": 6}, agency="硚口区卫生健康局")
+    printed = {r["id"]: r["agency"] for r in db.query("select id, agency from reports")}
+    assert printed == {first: "硚口区卫健局", reissue: "硚口区卫生健康局"}  # two printed names, one body
+
+    def current() -> dict[int, int]:
+        return {r["id"]: r["is_current"] for r in db.query("select id, is_current from reports")}
+
+    assert current() == {first: 0, reissue: 1}  # as soon as the re-issue is recorded
+    catalog.refresh_bodies(db)
+    assert current() == {first: 0, reissue: 1}  # and after the agencies are rebuilt
+    _, rows, _ = build_panel(db, years=[2020], patterns=["t3.new_received.total"])
+    assert [(r["agency"], r["year"], r["report_id"], r["t3.new_received.total"]) for r in rows
+            if r["region"] == "420104"] == [("硚口区卫生健康局", 2020, reissue, 6)]
+    assert [r["report_id"] for r in db.query("select report_id from report_summary")] == [reissue]
+    # The earlier version stays in the catalog, superseded; the first publication date decides lateness.
+    assert db["reports"].get(first)["agency_id"] == db["reports"].get(reissue)["agency_id"]
+    assert next(db.query("select published, status from coverage where year = 2020 and region = '420104'")) == {
+        "published": "2021-01-20", "status": "published"}
+    # The report page of the earlier version says it was superseded, and by which.
+    import asyncio
+
+    from nianbao.serve import build_datasette
+
+    ds = build_datasette(tmp_path)
+    page = asyncio.run(ds.client.get(f"/report/{first}")).text
+    assert re.search(rf'此为已被替代的版本。现行版本：<a class="current-version" href="/report/{reissue}">', page)
+    assert "此为已被替代的版本" not in asyncio.run(ds.client.get(f"/report/{reissue}")).text
+    # A pin that parts the two names makes each its own body's current report again.
+    pins = Path(tmp_path) / "agency_aliases.csv"
+    pins.write_text("name,action,target\n硚口区卫健局,split,\n", encoding="utf-8")
+    catalog.rebuild_agencies(db, load_aliases(pins))
+    assert current() == {first: 1, reissue: 1}
+    catalog.rebuild_agencies(db, catalog.agencies.Aliases())
+    assert current() == {first: 0, reissue: 1}
+
+
+def test_migration_recomputes_current_versions_by_agency(tmp_path):
+    path = tmp_path / "catalog.db"
+    db = catalog.open_catalog(path)
+    catalog.load_portals(db, PORTALS)
+    first = _report(db, "qk", "硚口区卫健局2020年政府信息公开工作年度报告", 2020, "2021-01-20", agency="硚口区卫健局")
+    reissue = _report(db, "qk", "硚口区卫生健康局2020年政府信息公开工作年度报告", 2020, "2021-03-02",
+                      agency="硚口区卫生健康局")
+    # A catalog written before versions were grouped by agency: both current, one migration behind.
+    db.execute("update reports set is_current = 1")
+    db.execute("delete from schema_version where version = ?", [catalog.SCHEMA_VERSION])
+    db.conn.commit()
+    db.close()
+    db = catalog.open_catalog(path)
+    assert {r["id"]: r["is_current"] for r in db.query("select id, is_current from reports")} == {
+        first: 0, reissue: 1}
+    db.close()
 
 
 def test_expand_body_writes_out_short_forms():

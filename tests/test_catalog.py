@@ -153,6 +153,26 @@ def test_corrected_reissue_keeps_every_version(tmp_path):
     db.close()
 
 
+def test_versions_without_an_agency_are_grouped_by_printed_name(tmp_path):
+    seeds = load_seeds()[:1]
+    doc_ids = archive_seeds(tmp_path, seeds)
+    db = catalog.open_catalog(tmp_path / "catalog.db")
+    seed = seeds[0]
+    first = catalog.record_report(db, doc_ids[seed.name], truth_report(seed), "1")
+    doc2 = catalog.record_document(db, {"portal_id": "seeds", "url": seed.url + "?v=2", "kind": "attachment",
+                                        "sha256": "ab" * 32, "year": seed.truth["year"],
+                                        "published": "2031-06-01", "fetched_at": "2031-06-02T00:00:00Z"})
+    second = catalog.record_report(db, doc2, truth_report(seed), "1")
+    # No agency resolved (as in a catalog before agencies): the printed name groups the versions.
+    db.execute("update reports set agency_id = null, is_current = 1")
+    assert sorted(catalog.recompute_current(db)) == [first]
+    assert {r["id"]: r["is_current"] for r in db.query("select id, is_current from reports")} == {
+        first: 0, second: 1}
+    db.execute("update reports set agency = 'another body' where id = ?", [first])
+    assert catalog.recompute_current(db) == [first]  # two bodies now: each its own current report
+    db.close()
+
+
 def test_documents_to_parse_and_parse_failures(tmp_path):
     seeds = load_seeds()[:3]
     doc_ids = archive_seeds(tmp_path, seeds)

@@ -19,6 +19,7 @@ from catalog_builders import CAPTURED_AT, build_truth_catalog, load_seeds, truth
 
 import catalog
 from catalog.agencies import expand_body
+from nianbao.datasette.labels import FORMAT_NAMES, RULE_NAMES, STATUS_NAMES
 from nianbao.serve import build_datasette, build_metadata
 
 CONSISTENCY_RULES = {"t3.balance", "t3.outcomes_sum", "t3.row_total", "t4.group_total"}
@@ -121,6 +122,76 @@ def test_cells_show_template_labels_and_units(served):
     assert page.status_code == 200 and "一、本年新收政府信息公开申请数量" in page.text
     amounts = get(ds, "/catalog/table2?row_key=fees")
     assert amounts.status_code == 200 and "万元" in amounts.text
+
+
+def _facet(html: str, column: str) -> str:
+    """The HTML of one facet block of a table page."""
+    found = re.search(rf'<div class="facet-info[^"]*" id="facet-{column}" data-column="{column}">(.*?)</ul>', html, re.S)
+    assert found, f"no {column} facet"
+    return found[1]
+
+
+def _facet_items(block: str) -> dict[str, str]:
+    """Stored code (the title) → the label shown, for every value of a facet block."""
+    return dict(re.findall(r'title="([^"]*)">([^<]*)</(?:a|span)>', block))
+
+
+def test_facets_cells_and_filters_show_chinese_labels_json_keeps_codes(served):
+    data_dir, _, ds = served
+    db = sqlite3.connect(data_dir / "catalog.db")
+    rules = {r for (r,) in db.execute("select distinct rule from findings")}
+    statuses = {s for (s,) in db.execute("select distinct status from coverage")}
+    versions = {v for (v,) in db.execute("select distinct format_version from reports")}
+    db.close()
+    assert rules and statuses and versions
+    findings = get(ds, "/catalog/findings").text
+    block = _facet(findings, "rule")
+    assert ">勾稽规则" in block  # the facet's heading
+    assert _facet_items(block) == {rule: RULE_NAMES[rule] for rule in rules}
+    cells = re.findall(r'<td class="col-rule[^"]*"><span[^>]*title="([^"]+)">([^<]+)</span>', findings)
+    assert cells and all(RULE_NAMES[code] == label for code, label in cells)
+    coverage = get(ds, "/catalog/coverage").text
+    assert _facet_items(_facet(coverage, "status")) == {s: STATUS_NAMES[s] for s in statuses}
+    status = sorted(statuses)[0]
+    filtered = get(ds, f"/catalog/coverage?status={status}").text
+    assert f"发布情况 = {STATUS_NAMES[status]}" in filtered  # the filter, in Chinese
+    assert re.search(rf'<span title="{status}">{STATUS_NAMES[status]}</span> &middot;', filtered)  # selected facet
+    reports = get(ds, "/catalog/reports?_facet=is_current").text
+    assert _facet_items(_facet(reports, "format_version")) == {v: FORMAT_NAMES[v] for v in versions}
+    assert _facet_items(_facet(reports, "is_current")) == {"1": "现行版本"}
+    printed = get(ds, "/catalog/cells?report_id=1").text
+    assert '<span class="coded provenance-printed" title="printed">原文印出</span>' in printed
+    # SQL, JSON and exports keep the stable codes.
+    as_json = get_json(ds, "/catalog/findings.json?_facet=rule&_shape=objects")
+    assert {r["rule"] for r in as_json["rows"]} == rules
+    assert {v["value"] for v in as_json["facet_results"]["rule"]["results"]} == rules
+    assert {r["status"] for r in get_json(ds, "/catalog/coverage.json?_shape=array&_size=max")} == statuses
+
+
+def test_canned_query_pages_have_chinese_headings_and_labels(served):
+    _, seeds, ds = served
+    page = get(ds, "/catalog/failing_consistency").text
+    headings = dict(re.findall(r'<th class="col-[^"]*" scope="col" title="([^"]+)">([^<]+)</th>', page))
+    assert headings["agency"] == "报告机关" and headings["rules"] == "不符的勾稽规则"
+    assert headings["is_current"] == "现行版本" and headings["year"] == "年度"
+    failing = {r for s in seeds for r in s.truth["failing_rules"] if r in CONSISTENCY_RULES}
+    shown = re.findall(r'<td class="col-rules"><span[^>]*title="([^"]+)">([^<]+)</span>', page)
+    assert {name for _, names in shown for name in names.split("、")} == {RULE_NAMES[r] for r in failing}
+    assert {code for codes, _ in shown for code in codes.split(",")} == failing  # the codes, in the title
+    csv_text = get(ds, "/catalog/failing_consistency.csv").text
+    assert csv_text.splitlines()[0].startswith("report_id,agency,year")  # CSV keeps the SQL's names
+
+
+def test_canned_search_links_every_hit_to_its_report_page(served):
+    _, _, ds = served
+    for phrase in ("复议", "政府信息公开"):
+        hits = get_json(ds, f"/catalog/search.json?q={phrase}&_shape=array")
+        assert hits
+        page = get(ds, f"/catalog/search?q={phrase}").text
+        linked = {int(i) for i in re.findall(r'<a class="report-link" href="/report/(\d+)">', page)}
+        assert linked == {h["report_id"] for h in hits}
+        for report_id in linked:
+            assert get(ds, f"/report/{report_id}").status_code == 200
 
 
 def test_serving_is_read_only_mutable_and_time_limited(served):

@@ -111,6 +111,40 @@ def test_chinese_interface_in_html_english_in_json(ds, refreshed):
     assert ">总计" in one.text and len(set(re.findall(r'href="/report/(\d+)"', one.text))) == 1
 
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
+FIRST_PAGES = ("/catalog/reports", "/catalog/report_summary", "/catalog/coverage", "/catalog/agencies",
+               "/catalog/findings", "/catalog/portal_status", "/catalog/failing_consistency",
+               "/catalog/missing_reports?year=", "/catalog/portal_health", "/catalog/search?q=报告",
+               "/catalog/panel?year=2022")
+CODED_COLUMNS = ("status", "rule", "rules", "format_version", "is_current", "provenance", "grp")
+
+
+def _text(html: str) -> str:
+    return re.sub(r"<[^>]+>|&nbsp;|[▼▲]", "", html).strip()
+
+
+def test_first_pages_have_chinese_headings_and_no_bare_codes(ds, refreshed, sample_truth):
+    """What a researcher opens first: every column heading has Chinese, no coded cell shows a bare code."""
+    bare = _get(ds, "/catalog/table3")
+    pages = [*FIRST_PAGES, bare.headers["location"], "/catalog/table4?year=2022"]
+    for path in pages:
+        page = _get(ds, path)
+        assert page.status_code == 200, path
+        headings = [_text(th) for th in re.findall(r"<th[^>]*>(.*?)</th>", page.text, re.S)]
+        assert headings and [h for h in headings if h and not CJK.search(h)] == [], path
+        for column in CODED_COLUMNS:
+            for cell in re.findall(rf'<td class="col-{column}[^"]*">(.*?)</td>', page.text, re.S):
+                assert not _text(cell) or CJK.search(_text(cell)), (path, column, cell)
+    index = _get(ds, "/").text
+    entry = re.search(r'<ul class="entry-points">(.*?)</ul>', index, re.S)
+    assert entry and "年度报告" in entry[1] and "发布情况" in entry[1]
+    for link in re.findall(r'href="([^"]+)"', entry[1]):
+        assert _get(ds, link.replace("&amp;", "&")).status_code in (200, 302), link
+    late = next(t for t in sample_truth if "publish.late" in t["failing_rules"])
+    report = _get(ds, f"/report/{_report_id(refreshed['data'], late)}").text
+    assert re.search(r'逾期发布（晚于法定期限）</strong>（publish.late）逾期 <span class="delta">16</span> 天', report)
+
+
 def test_search_shows_snippets_and_current_versions_only(ds, refreshed, sample_truth):
     # The corrected re-issue and its original share their text; only the current one is listed.
     corrected = next(t for t in sample_truth if t["id"].endswith("-corrected"))

@@ -1,6 +1,9 @@
-"""Chinese names for what the catalog stores in English: view columns, statuses, rules, regions.
+"""Chinese names for what the catalog stores in English: column headings, coded values, regions.
 
-The JSON API keeps the English keys; these labels are for the HTML pages a reader sees.
+The catalog keeps stable codes (status `late`, rule `t3.balance`, provenance `inferred:<rule>`): SQL, the
+JSON API and exports see those. Every HTML page a reader sees shows the Chinese label instead — in table
+cells (the plugin's render_cell), in facets (`_facet_results.html`) and in the filter summary
+(`_table.html`) — all from `value_label`, so one vocabulary serves every page.
 """
 
 from __future__ import annotations
@@ -20,10 +23,26 @@ STATUS_NAMES = {
     # portal diagnoses
     "ok": "正常", "no_column": "未找到年报栏目", "empty_column": "栏目为空", "blocked": "被拦截",
     "robots": "robots.txt 禁止", "unreachable": "无法访问", "not_crawled": "未抓取",
-    # crawls
-    "finished": "完成", "failed": "失败", "running": "进行中",
+    # crawls (Scrapy's close reasons, and the catalog's own)
+    "finished": "完成", "failed": "失败", "running": "进行中", "killed": "进程中止", "shutdown": "被停止",
+    "rebuilt": "由存档重建", "closespider_timeout": "达到时间上限", "closespider_itemcount": "达到条目上限",
+    "closespider_pagecount": "达到页面上限", "closespider_errorcount": "错误过多",
 }
 FORMAT_NAMES = {"2019": "2019版", "2021": "2021版", "pre2019": "2019年前"}
+# The template's sums a cell not printed was settled by (cells.provenance inferred:<rule>+<rule>).
+INFERENCE_NAMES = {"t3.row_total": "行合计", "t3.balance": "收支平衡", "t3.outcomes_sum": "办理结果之和",
+                   "t4.group_total": "表四合计"}
+PROVENANCE_NAMES = {"printed": "原文印出", "blank": "未印出（空白）", "inferred": "推算"}
+FETCH_FAILURE_NAMES = {
+    "redirect_loop": "重定向循环", "too_many_redirects": "重定向过多", "size_cap": "超过大小上限",
+    "decode_error": "无法解码", "timeout": "超时", "connection": "连接失败", "dns": "域名解析失败",
+    "tls": "TLS 错误", "address_refused": "地址被拒（内网地址）", "http_status": "HTTP 错误状态",
+    "robots": "robots.txt 禁止", "truncated": "下载不完整", "budget": "超出抓取预算", "other": "其他",
+}
+DOCUMENT_KIND_NAMES = {"report_page": "报告页面", "attachment": "附件", "detail_page": "详情页（附件）",
+                       "list_page": "列表页", "report": "报告", "list": "列表页", "entry": "入口页", "page": "页面"}
+CURRENT_NAMES = {"1": "现行版本", "0": "已被替代"}
+TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四", "p08": "2008年条例时期（正文数字）"}
 T3_COLUMN_NAMES = {
     "natural_person": "自然人", "commercial_enterprise": "商业企业", "research_institution": "科研机构",
     "social_welfare_org": "社会公益组织", "legal_services_org": "法律服务机构", "other_org": "其他",
@@ -38,7 +57,7 @@ _COMMON = {
     "year": "年度", "format_version": "模板", "row_key": "行键", "row_label": "项目", "position": "序",
     "province": "省", "city": "市", "county": "县区", "portal_id": "主门户", "portals": "门户",
     "status": "发布情况", "published": "发布日期", "deadline": "法定期限", "days_late": "逾期天数",
-    "title": "标题", "findings_count": "勾稽问题数",
+    "title": "标题", "findings_count": "勾稽问题数", "provenance": "未印出的单元格", "Link": "链接",
 }
 VIEW_COLUMNS: dict[str, dict[str, str]] = {
     "table2": {**_COMMON, "issued": "本年制发件数", "repealed": "本年废止件数", "in_force": "现行有效件数",
@@ -55,9 +74,65 @@ VIEW_COLUMNS: dict[str, dict[str, str]] = {
     "agencies": {"id": "编号", "name": "报告机关", "variants": "名称变体（年度）", "region": "行政区划",
                  "province": "省", "city": "市", "county": "县区", "level": "层级", "portals": "门户",
                  "first_year": "首见年度", "reports": "报告数", "match_key": "归并键", "own_portals": "本机关门户"},
+    "reports": {**_COMMON, "region": "门户行政区划", "level": "门户层级", "id": "报告", "document_id": "文件", "parser_version": "解析器版本", "portal_id": "门户",
+                "agency": "报告署名机关", "agency_id": "报告机关", "is_current": "现行版本", "source_url": "原文 / 存档副本",
+                "sha256": "SHA-256", "content_type": "文件类型", "parsed_at": "解析时间", "warnings": "解析提示",
+                "archived_at": "存档时间", "section_overview": "一、总体情况", "section_proactive": "二、主动公开",
+                "section_requests": "三、依申请公开", "section_reviews": "四、复议诉讼", "section_problems": "五、问题及改进",
+                "section_other": "六、其他事项"},
+    "findings": {"id": "编号", "report_id": "报告", "rule": "勾稽规则", "detail": "说明", "delta": "差额",
+                 "cells": "涉及单元格"},
+    "cells": {"report_id": "报告", "key": "单元格", "value": "数值", "provenance": "来源", "Link": "链接"},
+    "cell_keys": {"key": "单元格键", "table_no": "表", "row_key": "行键", "column_key": "列键", "label": "模板标签",
+                  "row_label": "行", "column_label": "列", "unit": "单位", "position": "序"},
+    "portal_status": {"portal_id": "门户", "agency": "门户机关", "region": "行政区划", "status": "抓取情况"},
+    "portal_diagnoses": {"Link": "链接", "crawl_id": "抓取批次", "portal_id": "门户", "status": "诊断", "reports": "报告数",
+                         "errors": "错误数", "reason": "原因", "detail": "详情", "at": "时间"},
+    "fetch_failures": {"id": "编号", "crawl_id": "抓取批次", "portal_id": "门户", "url": "网址", "referer": "来源页",
+                       "kind": "类型", "reason": "原因", "detail": "详情", "at": "时间"},
+    "documents": {"id": "编号", "sha256": "SHA-256 摘要", "warc_record_id": "WARC 记录", "portal_id": "门户", "kind": "类型", "title": "标题",
+                  "year": "年度", "published": "发布日期", "index_no": "索引号", "publisher": "发布机构",
+                  "content_type": "文件类型", "filename": "文件名", "url": "网址", "first_seen": "首次发现",
+                  "last_seen": "最近发现"},
+    "portals": {"id": "门户", "agency": "门户机关", "url": "网址", "region": "行政区划", "level": "层级",
+                "render": "浏览器渲染", "allow_private": "允许内网", "notes": "备注"},
+    "crawls": {"id": "抓取批次", "started_at": "开始", "ended_at": "结束", "portals_file": "门户清单",
+               "settings": "设置", "stats": "统计", "status": "结束状态"},
+}
+# Headings of canned-query columns (the query pages; the JSON keeps the SQL's names).
+QUERY_COLUMNS: dict[str, str] = {
+    **_COMMON, **VIEW_COLUMNS["report_summary"], "id": "编号", "rules": "不符的勾稽规则", "findings": "问题数",
+    "largest_delta": "最大差额", "source_url": "原文", "is_current": "现行版本", "previous_year": "上一年度",
+    "previous_carried_forward": "上年度结转下年度", "difference": "差额", "previous_report_id": "上年度报告",
+    "previous_year_requests": "上年新收申请", "change": "增减", "change_percent": "增减（%）", "reports": "报告数",
+    "corrected_total": "结果纠正合计", "snippet": "摘录", "matched": "检索词", "agency_id": "机关编号",
+    "kind": "类型", "atom_title": "标题", "atom_updated": "更新时间", "atom_link": "链接", "atom_content": "内容",
+    "atom_id": "条目编号", "errors": "错误数", "reason": "原因", "budget_hit": "触及预算", "crawl_id": "抓取批次",
+    "at": "时间", "detail": "详情", "published": "发布日期",
 }
 STATUS_COLUMNS = {("coverage", "status"), ("portal_status", "status"), ("portal_diagnoses", "status"),
                   ("crawls", "status")}
+# Coded columns, by column name wherever it appears (tables, views, canned queries) ...
+_CODED_COLUMNS: dict[str, dict[str, str]] = {
+    "rule": RULE_NAMES, "format_version": FORMAT_NAMES, "is_current": CURRENT_NAMES, "grp": T4_GROUP_NAMES,
+    "table_no": TABLE_NAMES,
+}
+# ... and where the column name means different things in different tables, by (table, column).
+_CODED_TABLE_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
+    **{key: STATUS_NAMES for key in STATUS_COLUMNS},
+    ("fetch_failures", "reason"): FETCH_FAILURE_NAMES,
+    ("fetch_failures", "kind"): DOCUMENT_KIND_NAMES,
+    ("documents", "kind"): DOCUMENT_KIND_NAMES,
+}
+# Datasette's filter operators, as the filter summary names them.
+FILTER_OPERATORS = {
+    "exact": "=", "not": "≠", "contains": "包含", "notcontains": "不包含", "endswith": "结尾为",
+    "startswith": "开头为", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "like": "匹配", "notlike": "不匹配",
+    "glob": "匹配", "in": "属于", "notin": "不属于", "arraycontains": "数组包含", "arraynotcontains": "数组不包含",
+    "date": "日期为", "isnull": "为空", "notnull": "不为空", "isblank": "为空白", "notblank": "不为空白",
+}
+# Canned queries (no table) whose `status` column holds these statuses.
+_QUERY_STATUS = STATUS_NAMES
 
 
 def region_label(code: str | None) -> str:
@@ -71,3 +146,51 @@ def region_label(code: str | None) -> str:
 def rule_label(rule: str | None) -> str:
     """A rule's Chinese name (the code itself when there is none)."""
     return RULE_NAMES.get(rule or "", rule or "")
+
+
+def provenance_label(value: str, columns: dict[str, str] | None = None) -> str:
+    """'inferred:t3.row_total' → '推算（行合计）'; a view's 'total=inferred:t3.balance; other=blank' → each
+    column's heading (from columns) with its label."""
+    def one(code: str) -> str:
+        kind, _, rules = code.partition(":")
+        name = PROVENANCE_NAMES.get(kind, kind)
+        if rules:
+            name += "（" + "＋".join(INFERENCE_NAMES.get(r, r) for r in rules.split("+")) + "）"
+        return name
+
+    if "=" not in value:
+        return one(value.strip())
+    parts = []
+    for item in value.split(";"):
+        column, _, code = item.strip().partition("=")
+        parts.append(f"{(columns or {}).get(column, column)}：{one(code)}")
+    return "；".join(parts)
+
+
+def value_label(table: str | None, column: str, value) -> str | None:
+    """The Chinese label of a coded value in table.column (table None: a canned query), or None when the
+    value is not a code this vocabulary knows (free text, numbers, names)."""
+    if value is None or value == "" or isinstance(value, (bytes, dict)):
+        return None
+    text = str(value)
+    if column == "provenance":
+        return provenance_label(text, VIEW_COLUMNS.get(table or "", {}))
+    if column == "region" and text.isdigit():
+        return region_label(text) or None
+    if column == "rules":  # a canned query's comma-separated rule codes
+        names = [RULE_NAMES.get(code.strip()) for code in text.split(",")]
+        return "、".join(n for n in names if n) if all(names) else None
+    vocabulary = _CODED_TABLE_COLUMNS.get((table or "", column)) or _CODED_COLUMNS.get(column)
+    if vocabulary is None and table is None and column == "status":
+        vocabulary = _QUERY_STATUS
+    return vocabulary.get(text) if vocabulary else None
+
+
+def coded_labels(table: str | None, column: str, values) -> dict[str, str]:
+    """value → Chinese label for those of values that are codes (for facets and filters)."""
+    out = {}
+    for value in values:
+        label = value_label(table, column, value)
+        if label:
+            out[str(value)] = label
+    return out

@@ -22,10 +22,11 @@ from markupsafe import Markup, escape
 
 from catalog import search_condition
 from nianbao.datasette.labels import (
-    STATUS_NAMES,
+    FILTER_OPERATORS,
+    QUERY_COLUMNS,
     VIEW_COLUMNS,
     region_label,
-    rule_label,
+    value_label,
 )
 
 REPLAY_BASE = os.environ.get("NIANBAO_REPLAY_URL", "http://127.0.0.1:8080/nianbao").rstrip("/")
@@ -79,22 +80,21 @@ def render_cell(value, column, table, row, database):
         label = region_label(str(value))
         if label:
             return Markup(f"{escape(value)} <span class=\"region-name\">{escape(label)}</span>")
-    if value and column == "status":
-        name = STATUS_NAMES.get(str(value))
-        if name:
-            return Markup(f'<span class="status status-{escape(value)}" title="{escape(value)}">{escape(name)}</span>')
     if value and column == "snippet" and "matched" in row.keys() and row["matched"]:
         return mark_snippet(str(value), str(row["matched"]), width=60)
-    if value and column == "rule":
-        name = rule_label(str(value))
-        if name != value:
-            return Markup(f'{escape(name)} <small class="rule-code">{escape(value)}</small>')
+    coded = value_label(table, column, value)
+    if coded:
+        # The stored code stays in the title (and in SQL, JSON and exports); rules show it too, for queries.
+        code = escape(value)
+        extra = f' <small class="rule-code">{code}</small>' if column in ("rule", "rules") else ""
+        css = f"coded {column}-{str(value).replace('.', '-')}" + (" status" if column == "status" else "")
+        return Markup(f'<span class="{escape(css)}" title="{code}">{escape(coded)}</span>{extra}')
     if table == "reports" and column == "source_url" and value:
         url = str(value)
         archived = replay_url(row["archived_at"] if "archived_at" in row.keys() else None, url)
         parts = [f'<a href="{escape(url)}" rel="nofollow">{escape(url)}</a>']
         if archived:
-            parts.append(f'<a class="archived-copy" href="{escape(archived)}">archived copy</a>')
+            parts.append(f'<a class="archived-copy" href="{escape(archived)}">存档副本</a>')
         return Markup(" · ".join(parts))
     if value is not None and value != "" and (table, column) in AMOUNT_COLUMNS:
         return Markup(f"{escape(value)} 万元")
@@ -133,16 +133,28 @@ def register_routes():
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     """column_labels (for _table.html headings) and search snippets on the reports table."""
-    labels = VIEW_COLUMNS.get(table or "", {})
+    labels = VIEW_COLUMNS.get(table or "", {}) if table else QUERY_COLUMNS
 
     async def inner():
-        extra = {"column_labels": labels}
+        extra = {"column_labels": labels, "value_label": value_label, "filter_operators": FILTER_OPERATORS}
+        if table is None and database == "catalog" and template.startswith("query"):
+            # A query's columns named by cell key (the panel) are headed by the cell's template label.
+            extra["column_labels"] = {**await _cell_labels(datasette), **labels}
         query = (request.args.get("_search") or "").strip() if request is not None else ""
         if table == "reports" and query:
             extra["snippets"] = await _snippets(datasette, query)
         return extra
 
     return inner
+
+
+async def _cell_labels(datasette) -> dict[str, str]:
+    """Cell key → its template label (cell_keys), for query columns named by key."""
+    try:
+        rows = (await datasette.get_database("catalog").execute("select key, label from cell_keys")).rows
+    except Exception:  # a catalog without cell_keys: the keys stay as headings
+        return {}
+    return {key: label for key, label in rows if label}
 
 
 async def _snippets(datasette, query: str) -> dict[int, Markup]:
