@@ -13,6 +13,8 @@ NEWSPIDER_MODULE = "spiders"
 
 # Where everything the crawl writes goes (warc/, indexes/, catalog.db, jobs/).
 DATA_DIR = os.environ.get("NIANBAO_DATA_DIR", "data")
+# A crawl holds DATA_DIR/catalog.lock (nianbao/lock.py); when another writer holds it, wait this long, then exit 1.
+DATA_DIR_LOCK_WAIT = 0
 
 # --- politeness -----------------------------------------------------------
 CONTACT_URL = os.environ.get("NIANBAO_CONTACT_URL", "https://github.com/nianbao-archive/nianbao")
