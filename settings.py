@@ -144,5 +144,7 @@ REDIS_URL = os.environ.get("NIANBAO_REDIS_URL", "")
 WORKER_ID = os.environ.get("NIANBAO_WORKER_ID", "")
 DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] = None
 DOWNLOADER_MIDDLEWARES["crawler.distributed.SharedRobotsTxtMiddleware"] = 100
+# just before robots.txt's: its fetches carry the portal that needed them, and their failures are the portal's
+DOWNLOADER_MIDDLEWARES["crawler.robots.RobotsTxtPortal"] = 99
 DOWNLOADER_MIDDLEWARES["crawler.distributed.ClusterHostSlotMiddleware"] = 990
 SPIDER_MIDDLEWARES = {"crawler.distributed.InFlightMiddleware": 10}

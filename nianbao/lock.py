@@ -117,6 +117,8 @@ def hold_for_crawl(crawler) -> None:  # noqa: ANN001 - a Scrapy Crawler
     """
     from scrapy import signals
 
+    if not getattr(crawler, "crawling", False):
+        return  # a spider built outside a crawl (a test, a probe) writes nothing
     root = crawler.settings.get("DATA_DIR") or "data"
     stack = ExitStack()
     wait = crawler.settings.getfloat("DATA_DIR_LOCK_WAIT", 0)
