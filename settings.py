@@ -94,6 +94,12 @@ EXTENSIONS = {
 }
 
 # --- the address policy (crawler/addresses.py) ------------------------------
+# Proxies named in the environment (http_proxy, https_proxy …) are not used unless this is true (crawler/proxies.py):
+# the policy cannot see where a proxy connects. When true, the proxies' own hosts may be connected to (private ones
+# too) and every target host is resolved and checked here before a request goes through them.
+PROXY_FROM_ENV = os.environ.get("NIANBAO_PROXY_FROM_ENV", "") in ("1", "true", "True")
+DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware"] = None
+DOWNLOADER_MIDDLEWARES["crawler.proxies.GuardedProxyMiddleware"] = 750
 # Every name a connection resolves is checked here, all its A/AAAA records (crawler/resolver.py).
 TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 
@@ -124,6 +130,8 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--disable-sync",
         "--no-first-run",
         "--disable-quic",
+        # the browser would use the environment's proxies on its own: only when the crawl allows them
+        *([] if PROXY_FROM_ENV else ["--no-proxy-server"]),
     ],
 }
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000

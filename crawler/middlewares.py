@@ -144,7 +144,7 @@ class PrivateAddressMiddleware:
         return None  # a name that does not resolve fails in the download with its own DNS error
 
     def process_response(self, request: Request, response: Response):
-        address = response.ip_address
+        address = None if request.meta.get("proxy") else response.ip_address  # a proxy's: crawler/proxies.py
         policy = policy_of(self.crawler)
         if address is not None and policy is not None:
             try:
