@@ -23,7 +23,8 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # holds CONCURRENT_REQUESTS_PER_DOMAIN when several requests of one host are queued at once
-DOWNLOADER = "crawler.downloader.PoliteDownloader"
+# (crawler.budget.BudgetedDownloader is that downloader, also dropping a spent portal's queued requests unsent)
+DOWNLOADER = "crawler.budget.BudgetedDownloader"
 DOWNLOAD_DELAY = 0.5
 DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
