@@ -147,7 +147,9 @@ class PortalBudgetMiddleware:
     def process_request(self, request: Request):
         budgets = self._budgets()
         portal_id = request.meta.get("portal_id")
-        if budgets is None or not portal_id:
+        # robots.txt is the host's, fetched once for every portal on it (crawler/robots.py): never dropped,
+        # or Scrapy would read the host as allowing everything for the whole crawl
+        if budgets is None or not portal_id or request.meta.get("robots_txt"):
             return None
         usage = budgets.of(portal_id)
         if usage.started is None:
@@ -163,7 +165,7 @@ class PortalBudgetMiddleware:
     def process_response(self, request: Request, response: Response):
         budgets = self._budgets()
         portal_id = request.meta.get("portal_id")
-        if budgets is not None and portal_id:
+        if budgets is not None and portal_id and not request.meta.get("robots_txt"):
             budgets.of(portal_id).bytes += len(response.body)
         return response
 
@@ -174,7 +176,7 @@ class BudgetedDownloader(PoliteDownloader):
 
     async def _download(self, slot: Slot, request: Request) -> Response:
         budgets = getattr(self.crawler.spider, "budgets", None)
-        portal_id = request.meta.get("portal_id")
+        portal_id = None if request.meta.get("robots_txt") else request.meta.get("portal_id")
         hit = budgets.spent_while_queued(portal_id) if isinstance(budgets, PortalBudgets) and portal_id else None
         if hit:
             # it held a transfer place from its scheduling on (PoliteDownloader): give it back, wake the queue

@@ -32,7 +32,10 @@ def is_robots_request(request: Request) -> bool:
 
 
 class RobotsTxtPortal:
-    """Give each robots.txt request the portal whose request needed it; record its failure for that portal."""
+    """Give each robots.txt request the portal whose request needed it; record its failure for that portal.
+
+    The robots.txt request is not the portal's page: budgets never drop it (crawler/budget.py), and a
+    blocked portal does not lend it its id."""
 
     def __init__(self, crawler) -> None:  # noqa: ANN001 - a Scrapy Crawler
         self.crawler = crawler
@@ -46,7 +49,10 @@ class RobotsTxtPortal:
     def process_request(self, request: Request, spider=None):  # noqa: ANN001
         netloc = urlsplit(request.url).netloc
         if is_robots_request(request):
-            portal_id = request.meta.get("portal_id") or next(iter(self.portals.get(netloc, ())), None)
+            blocked = getattr(self.crawler.spider, "blocked_portals", None) or ()
+            users = [p for p in self.portals.get(netloc, ()) if p not in blocked]
+            # a blocked portal's requests are dropped: the host's robots.txt is fetched for the others
+            portal_id = request.meta.get("portal_id") or next(iter(users), None)
             if portal_id:
                 request.meta["portal_id"] = portal_id
                 request.meta[ROBOTS_META] = True

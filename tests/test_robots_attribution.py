@@ -92,3 +92,22 @@ def test_the_robots_request_takes_the_portal_of_the_request_that_needed_it():
     other = Request("http://b.example.gov.cn/robots.txt", meta={"dont_obey_robotstxt": True})
     middleware.process_request(other)
     assert "portal_id" not in other.meta  # no portal has needed that host
+
+
+def test_a_spent_budget_never_drops_the_hosts_robots_txt():
+    from scrapy import Request
+
+    from crawler.budget import PortalBudgetMiddleware, PortalBudgets
+
+    class Spider:
+        budgets = PortalBudgets(pages=1)
+
+    class Crawler:
+        spider = Spider()
+
+    middleware = PortalBudgetMiddleware(Crawler())
+    Spider.budgets.of("a").requests = 1  # the portal's pages budget is spent
+    robots = Request("http://a.example.gov.cn/robots.txt",
+                     meta={"dont_obey_robotstxt": True, "portal_id": "a", "robots_txt": True})
+    assert middleware.process_request(robots) is None  # fetched: the other portals on the host obey it
+    assert Spider.budgets.of("a").requests == 1
