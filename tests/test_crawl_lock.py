@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,8 +18,15 @@ import catalog
 from nianbao.lock import LOCK_FILE, data_dir_lock
 
 
-def _slow_page(handler) -> None:  # noqa: ANN001 - http.server's handler
-    time.sleep(4)
+def _held_page(release: threading.Event):
+    """A report page answered only once `release` is set (at most 150 s): the crawl asking for it runs till then."""
+    def answer(handler) -> None:  # noqa: ANN001 - http.server's handler
+        release.wait(150)
+        _page(handler)
+    return answer
+
+
+def _page(handler) -> None:  # noqa: ANN001 - http.server's handler
     body = "<html><body><h1>某局2023年政府信息公开工作年度报告</h1><p>一、总体情况</p></body></html>".encode()
     handler.send_response(200)
     handler.send_header("Content-Type", "text/html; charset=utf-8")
@@ -45,22 +53,24 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _site(server: LoopbackServer) -> None:
+def _site(server: LoopbackServer, release: threading.Event) -> None:
     server.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow:\n")
     server.routes["/nb/index.html"] = report_list({"/nb/r1.html": "某局"})
-    server.routes["/nb/r1.html"] = _slow_page
+    server.routes["/nb/r1.html"] = _held_page(release)
 
 
 def test_a_second_bare_crawl_on_the_same_data_dir_is_refused(tmp_path):
     data = tmp_path / "data"
+    release = threading.Event()
     with LoopbackServer() as server:
-        _site(server)
+        _site(server, release)
         registry = write_registry(tmp_path / "portals.csv", [
             {"id": "lk", "agency": "某局", "url": server.url("/nb/index.html"), "allow_private": "true"}])
-        first = subprocess.Popen(_crawl_cmd(registry, data), cwd=ROOT, env=_env(tmp_path),
+        first = subprocess.Popen(_crawl_cmd(registry, data) + ["-s", "DOWNLOAD_TIMEOUT=200"], cwd=ROOT,
+                                 env=_env(tmp_path),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 150
             while not server.hits("/nb/r1.html") and time.monotonic() < deadline:
                 time.sleep(0.1)  # the first crawl is under way (its slow report page is being answered)
             assert server.hits("/nb/r1.html"), "the first crawl never reached the report"
@@ -71,7 +81,8 @@ def test_a_second_bare_crawl_on_the_same_data_dir_is_refused(tmp_path):
                                     text=True, timeout=120)
             hits_after = len(server.log)
         finally:
-            out, err = first.communicate(timeout=120)
+            release.set()  # the first crawl's report page is answered now, and it ends
+            out, err = first.communicate(timeout=180)
     assert second.returncode == 1
     assert f"{LOCK_FILE}: the data directory is being written by {first.pid} scrapy crawl portals; this crawl " \
            "does not start" in second.stderr
@@ -118,7 +129,7 @@ def test_a_crawl_is_refused_while_another_writer_holds_the_lock_and_may_wait_for
 def test_refresh_crawls_under_its_own_lock(tmp_path):
     data = tmp_path / "data"
     with LoopbackServer() as server:
-        _site(server)
+        _site(server, threading.Event())
         server.routes["/nb/r1.html"] = html("<h1>某局2023年政府信息公开工作年度报告</h1><p>一、总体情况</p>")
         registry = write_registry(tmp_path / "portals.csv", [
             {"id": "lk", "agency": "某局", "url": server.url("/nb/index.html"), "allow_private": "true"}])
