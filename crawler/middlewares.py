@@ -78,7 +78,7 @@ class BlockedPortalMiddleware:
     def process_response(self, request: Request, response: Response):
         portal_id = request.meta.get("portal_id")
         reason = is_challenge(response, self.blocked_codes)
-        if reason is None or not portal_id:
+        if reason is None or not portal_id or request.meta.get("robots_txt"):  # the host's (crawler/robots.py)
             return response
         if portal_id not in self.blocked:
             self.blocked[portal_id] = reason
