@@ -13,6 +13,8 @@ NEWSPIDER_MODULE = "spiders"
 
 # Where everything the crawl writes goes (warc/, indexes/, catalog.db, jobs/).
 DATA_DIR = os.environ.get("NIANBAO_DATA_DIR", "data")
+# A crawl holds DATA_DIR/catalog.lock (nianbao/lock.py); when another writer holds it, wait this long, then exit 1.
+DATA_DIR_LOCK_WAIT = 0
 
 # --- politeness -----------------------------------------------------------
 CONTACT_URL = os.environ.get("NIANBAO_CONTACT_URL", "https://github.com/nianbao-archive/nianbao")
@@ -21,7 +23,8 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # holds CONCURRENT_REQUESTS_PER_DOMAIN when several requests of one host are queued at once
-DOWNLOADER = "crawler.downloader.PoliteDownloader"
+# (crawler.budget.BudgetedDownloader is that downloader, also dropping a spent portal's queued requests unsent)
+DOWNLOADER = "crawler.budget.BudgetedDownloader"
 DOWNLOAD_DELAY = 0.5
 DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
@@ -92,6 +95,12 @@ EXTENSIONS = {
 }
 
 # --- the address policy (crawler/addresses.py) ------------------------------
+# Proxies named in the environment (http_proxy, https_proxy …) are not used unless this is true (crawler/proxies.py):
+# the policy cannot see where a proxy connects. When true, the proxies' own hosts may be connected to (private ones
+# too) and every target host is resolved and checked here before a request goes through them.
+PROXY_FROM_ENV = os.environ.get("NIANBAO_PROXY_FROM_ENV", "") in ("1", "true", "True")
+DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware"] = None
+DOWNLOADER_MIDDLEWARES["crawler.proxies.GuardedProxyMiddleware"] = 750
 # Every name a connection resolves is checked here, all its A/AAAA records (crawler/resolver.py).
 TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 
@@ -122,6 +131,8 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--disable-sync",
         "--no-first-run",
         "--disable-quic",
+        # the browser would use the environment's proxies on its own: only when the crawl allows them
+        *([] if PROXY_FROM_ENV else ["--no-proxy-server"]),
     ],
 }
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
@@ -142,5 +153,7 @@ REDIS_URL = os.environ.get("NIANBAO_REDIS_URL", "")
 WORKER_ID = os.environ.get("NIANBAO_WORKER_ID", "")
 DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] = None
 DOWNLOADER_MIDDLEWARES["crawler.distributed.SharedRobotsTxtMiddleware"] = 100
+# just before robots.txt's: its fetches carry the portal that needed them, and their failures are the portal's
+DOWNLOADER_MIDDLEWARES["crawler.robots.RobotsTxtPortal"] = 99
 DOWNLOADER_MIDDLEWARES["crawler.distributed.ClusterHostSlotMiddleware"] = 990
 SPIDER_MIDDLEWARES = {"crawler.distributed.InFlightMiddleware": 10}

@@ -7,10 +7,13 @@ links, endless pagination, huge attachments). Each portal gets
     PORTAL_BUDGET_BYTES    bytes of response bodies received (as decoded)
     PORTAL_BUDGET_SECONDS  wall time from the portal's first request
 
-(0 switches a budget off). Once one is spent, `PortalBudgetMiddleware` drops the portal's further
-requests as they enter the downloader and the spider stops scheduling new ones; what was hit, and how
-much was left undone, goes into the portal's diagnosis. Requests already in the downloader's queue when
-the time or bytes budget runs out (at most CONCURRENT_REQUESTS) are still sent.
+(0 switches a budget off). Once one is spent, the spider stops scheduling the portal's requests,
+`PortalBudgetMiddleware` drops those still in the scheduler as they enter the downloader, and
+`BudgetedDownloader` drops those already waiting in the downloader's per-host queue (up to
+CONCURRENT_REQUESTS of them) when their turn to be sent comes: after the time or bytes budget runs out
+only the requests already on the wire (CONCURRENT_REQUESTS_PER_DOMAIN per host) still complete. The
+pages budget is counted as requests enter the downloader, so nothing past it is ever queued. What was
+hit, and how much was left undone, goes into the portal's diagnosis.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ import time
 from dataclasses import dataclass, field
 
 from scrapy import Request
+from scrapy.core.downloader import Slot
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+
+from crawler.downloader import PoliteDownloader
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +87,21 @@ class PortalBudgets:
             logger.warning("portal %s: %s; its further requests are dropped", portal_id, usage.hit)
         return usage.hit
 
+    def spent_while_queued(self, portal_id: str) -> str | None:
+        """The bytes or time budget, if spent: a request that waited in the downloader's queue is then
+        not sent. (A queued request was counted against the pages budget when it entered: within it.)"""
+        usage = self.of(portal_id)
+        if self.bytes and usage.bytes >= self.bytes:
+            hit = f"bytes budget of {self.bytes} bytes spent"
+        elif self.seconds and usage.started is not None and self.clock() - usage.started >= self.seconds:
+            hit = f"time budget of {self.seconds:g} s spent"
+        else:
+            return None
+        if not usage.hit:
+            usage.hit = hit
+            logger.warning("portal %s: %s; its further requests are dropped", portal_id, hit)
+        return hit
+
     def may_schedule(self, portal_id: str) -> bool:
         """Whether the spider should still schedule requests for the portal (counts the one it asks for)."""
         usage = self.of(portal_id)
@@ -126,7 +147,9 @@ class PortalBudgetMiddleware:
     def process_request(self, request: Request):
         budgets = self._budgets()
         portal_id = request.meta.get("portal_id")
-        if budgets is None or not portal_id:
+        # robots.txt is the host's, fetched once for every portal on it (crawler/robots.py): never dropped,
+        # or Scrapy would read the host as allowing everything for the whole crawl
+        if budgets is None or not portal_id or request.meta.get("robots_txt"):
             return None
         usage = budgets.of(portal_id)
         if usage.started is None:
@@ -142,6 +165,26 @@ class PortalBudgetMiddleware:
     def process_response(self, request: Request, response: Response):
         budgets = self._budgets()
         portal_id = request.meta.get("portal_id")
-        if budgets is not None and portal_id:
+        if budgets is not None and portal_id and not request.meta.get("robots_txt"):
             budgets.of(portal_id).bytes += len(response.body)
         return response
+
+
+class BudgetedDownloader(PoliteDownloader):
+    """The downloader (DOWNLOADER), checking a request's portal budget once more when it leaves the per-host
+    queue to be sent: a portal whose time or bytes ran out while the request waited sends it no more."""
+
+    async def _download(self, slot: Slot, request: Request) -> Response:
+        budgets = getattr(self.crawler.spider, "budgets", None)
+        portal_id = None if request.meta.get("robots_txt") else request.meta.get("portal_id")
+        hit = budgets.spent_while_queued(portal_id) if isinstance(budgets, PortalBudgets) and portal_id else None
+        if hit:
+            # it held a transfer place from its scheduling on (PoliteDownloader): give it back, wake the queue
+            slot.transferring.discard(request)
+            self._process_queue(slot)
+            usage = budgets.of(portal_id)
+            usage.requests -= 1  # counted as it entered, never sent
+            usage.dropped += 1
+            self.crawler.stats.inc_value(f"portal/{portal_id}/budget_dropped")
+            raise IgnoreRequest(f"{request.url}: portal {portal_id} {hit}")
+        return await super()._download(slot, request)

@@ -74,6 +74,9 @@ def diagnose(portal_id: str, discovery: PortalDiscovery | None, counters: dict[s
     hit = (budget or {}).get("hit") or (discovery.budget_hit if discovery else None)
     if hit:
         reason += f"; budget: {hit}"
+    if discovery is not None and discovery.robots_txt:
+        detail["robots_txt"] = list(discovery.robots_txt)
+        reason += f"; robots.txt: {discovery.robots_txt[0]}"
     return {"portal_id": portal_id, "status": status, "reports": reports, "errors": errors,
             "reason": reason[:_REASON_MAX], "detail": detail}
 

@@ -133,6 +133,7 @@ class PortalDiscovery:
         self.in_flight: str | None = None
         self.budget_hit: str | None = None
         self.start_error: str | None = None
+        self.robots_txt: list[str] = []  # why a robots.txt the portal needed could not be read (crawler/robots.py)
 
     # -- the frontier
 

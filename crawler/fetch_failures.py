@@ -125,6 +125,8 @@ def classify(failure: Failure, request: Request, max_redirects: int = 20) -> tup
 
 def kind_of(request: Request) -> str:
     """What the failed request was for (report, attachment, list_page, entry), from its callback."""
+    if request.meta.get("robots_txt"):  # crawler/robots.py
+        return "robots_txt"
     return KINDS.get(getattr(request.callback, "__name__", ""), "page")
 
 

@@ -78,7 +78,7 @@ class BlockedPortalMiddleware:
     def process_response(self, request: Request, response: Response):
         portal_id = request.meta.get("portal_id")
         reason = is_challenge(response, self.blocked_codes)
-        if reason is None or not portal_id:
+        if reason is None or not portal_id or request.meta.get("robots_txt"):  # the host's (crawler/robots.py)
             return response
         if portal_id not in self.blocked:
             self.blocked[portal_id] = reason
@@ -144,7 +144,7 @@ class PrivateAddressMiddleware:
         return None  # a name that does not resolve fails in the download with its own DNS error
 
     def process_response(self, request: Request, response: Response):
-        address = response.ip_address
+        address = None if request.meta.get("proxy") else response.ip_address  # a proxy's: crawler/proxies.py
         policy = policy_of(self.crawler)
         if address is not None and policy is not None:
             try:

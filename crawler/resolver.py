@@ -14,14 +14,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Sequence
-from urllib.parse import urlsplit
-from urllib.request import getproxies
 
 from scrapy.resolver import CachingHostnameResolver, HostResolution, _address_with_port, dnscache
 from twisted.internet.interfaces import IAddress, IHostResolution, IResolutionReceiver
 from zope.interface import provider
 
-from crawler.addresses import AddressPolicy, AddressRefused, normalise_host
+from crawler.addresses import AddressPolicy, AddressRefused
+from crawler.proxies import allowed_proxy_hosts
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +45,6 @@ def policy_of(crawler) -> AddressPolicy | None:
     policy = AddressPolicy.from_portals(portals.values())
     crawler._nianbao_address_policy = (portals, len(portals), policy)
     return policy
-
-
-def _proxy_hosts() -> frozenset[str]:
-    """The hosts of the proxies the environment names (http_proxy …): the operator's own choice, often
-    on a private address. Through a proxy only the URL's host is checked, not what the proxy resolves."""
-    hosts = set()
-    for url in getproxies().values():
-        host = urlsplit(url if "//" in url else f"//{url}").hostname
-        if host:
-            hosts.add(normalise_host(host))
-    return frozenset(hosts)
 
 
 @provider(IResolutionReceiver)
@@ -108,7 +96,9 @@ class GuardedResolver(CachingHostnameResolver):
         policies = [p for p in (policy_of(c) for c in crawlers) if p is not None]
         if not policies:
             return None
-        allowed: dict[str, frozenset[str]] = {"(proxy)": _proxy_hosts()}
+        # the environment's proxies, only when the crawl allows them (crawler/proxies.py): the operator's
+        # own choice, often on a private address; the targets sent through them are checked before
+        allowed: dict[str, frozenset[str]] = {"(proxy)": allowed_proxy_hosts([c.settings for c in crawlers])}
         for policy in policies:
             allowed.update(policy.allowed)
         return AddressPolicy(allowed)

@@ -9,16 +9,22 @@ the message a second writer prints. A second writer waits up to `wait` seconds, 
 A child process the holder starts for the same run (the crawl `refresh` runs as `scrapy crawl`) does
 not take the lock again: the holder names its lock and PID in the child's environment
 (`child_env()`, NIANBAO_LOCK_HELD), and only a direct child of that PID trusts it.
+
+A bare `scrapy crawl portals` takes the lock itself for the whole crawl (`hold_for_crawl`): two
+crawls, or a crawl and a refresh, never write one data directory at once.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 LOCK_FILE = "catalog.lock"
 HELD_ENV = "NIANBAO_LOCK_HELD"
@@ -28,13 +34,12 @@ _POLL_S = 0.2
 class DataDirLocked(Exception):
     """Another process holds the data directory's lock; the message names the file and the holder's PID."""
 
-    def __init__(self, path: Path, holder: str, waited: float) -> None:
+    def __init__(self, path: Path, holder: str, waited: float, hint: str = "pass --wait SECONDS to wait for it") -> None:
         self.path, self.holder, self.waited = path, holder, waited
         pid = holder.split()[0] if holder.split() else "unknown"
         self.pid = int(pid) if pid.isdigit() else None
         after = f" after waiting {waited:g} s" if waited else ""
-        super().__init__(f"{path} is held by {holder or 'another process'}{after}; "
-                         f"pass --wait SECONDS to wait for it")
+        super().__init__(f"{path} is held by {holder or 'another process'}{after}; {hint}")
 
 
 def lock_path(root: str | os.PathLike) -> Path:
@@ -62,8 +67,10 @@ def held_by_parent(root: str | os.PathLike) -> bool:
 
 
 @contextmanager
-def data_dir_lock(root: str | os.PathLike, command: str, wait: float = 0.0) -> Iterator[Path]:
-    """Hold root's lock for the block; wait up to `wait` seconds for it, else raise DataDirLocked."""
+def data_dir_lock(root: str | os.PathLike, command: str, wait: float = 0.0,
+                  hint: str = "pass --wait SECONDS to wait for it") -> Iterator[Path]:
+    """Hold root's lock for the block; wait up to `wait` seconds for it, else raise DataDirLocked
+    (its message ends with `hint`, how to wait)."""
     path = lock_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     if held_by_parent(root):
@@ -81,7 +88,7 @@ def data_dir_lock(root: str | os.PathLike, command: str, wait: float = 0.0) -> I
                 waited = time.monotonic() - started
                 if waited >= wait:
                     handle.seek(0)
-                    raise DataDirLocked(path, handle.read().strip(), round(wait, 1)) from None
+                    raise DataDirLocked(path, handle.read().strip(), round(wait, 1), hint) from None
                 time.sleep(min(_POLL_S, max(wait - waited, 0.01)))
         handle.seek(0)
         handle.truncate()
@@ -96,3 +103,31 @@ def data_dir_lock(root: str | os.PathLike, command: str, wait: float = 0.0) -> I
             fcntl.flock(handle, fcntl.LOCK_UN)
     finally:
         handle.close()
+
+
+CRAWL_COMMAND = "scrapy crawl portals"
+
+
+def hold_for_crawl(crawler) -> None:  # noqa: ANN001 - a Scrapy Crawler
+    """Hold DATA_DIR's lock from now until the crawl's engine stops (released by the kernel if it dies).
+
+    A crawl started by the lock's holder (`refresh`) runs under its lock. When another process holds
+    it, the crawl waits DATA_DIR_LOCK_WAIT seconds (default 0), then logs who holds it and raises
+    `DataDirLocked`, so `scrapy crawl` exits 1 before anything is fetched or written.
+    """
+    from scrapy import signals
+
+    if not getattr(crawler, "crawling", False):
+        return  # a spider built outside a crawl (a test, a probe) writes nothing
+    root = crawler.settings.get("DATA_DIR") or "data"
+    stack = ExitStack()
+    wait = crawler.settings.getfloat("DATA_DIR_LOCK_WAIT", 0)
+    try:
+        stack.enter_context(data_dir_lock(root, CRAWL_COMMAND, wait, hint="pass -s DATA_DIR_LOCK_WAIT=SECONDS to wait"))
+    except DataDirLocked as exc:
+        logger.error("%s: the data directory is being written by %s; this crawl does not start", exc.path,
+                     exc.holder or "another process")
+        raise
+    # kept on the crawler: the signal holds its receiver weakly, and closing the file would let go
+    crawler.nianbao_data_dir_lock = stack
+    crawler.signals.connect(stack.close, signal=signals.engine_stopped)

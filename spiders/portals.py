@@ -61,6 +61,7 @@ from crawler.items import DocumentItem
 from crawler.journal import JOURNAL_FILE, CrawlJournal, journal_key, replay, serialise
 from crawler.registry import Portal, Registry, load_registry
 from crawler.scope import same_government, same_site
+from nianbao.lock import hold_for_crawl
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REGISTRY = PROJECT_ROOT / "portals.csv"
@@ -144,6 +145,7 @@ class PortalsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # an unusable registry file is bad input: fail before anything starts
         spider.registry = load_registry(spider.portals_file)
+        hold_for_crawl(crawler)  # one writer of DATA_DIR at a time (a refresh's own crawl runs under its lock)
         spider.budgets = PortalBudgets.from_settings(crawler.settings)
         jobdir = crawler.settings.get("JOBDIR")
         if jobdir:

@@ -1,7 +1,8 @@
 """(b) A Hanweb (大汉)-style portal: `col/colNNNN/index.html` carries its first records as XML in a
 `<script type="text/xml"><datastore>` block; further records come from
 `/module/web/jpage/dataproxy.jsp?startrecord=&endrecord=&perpage=` (POST form or GET query, col,
-webid, columnid, unitid…), sent with chunked transfer. Details at `/art/Y/M/D/art_COL_ID.html`,
+webid, columnid, unitid…), sent with chunked transfer; a request that names no (or another) column
+and unit gets the same XML with no record in it. Details at `/art/Y/M/D/art_COL_ID.html`,
 attachments through `downfile.jsp` on the file host with an RFC 5987 Content-Disposition.
 """
 
@@ -230,8 +231,9 @@ class Dynamic(ScaledColumn):
         if path != PROXY:
             return None
         params = {**query, **form}
-        if str(params.get("columnid", "")) != str(COLUMN_ID):
-            return Reply(400, "参数错误：columnid".encode(), "text/plain; charset=utf-8")
+        if str(params.get("columnid", "")) != str(COLUMN_ID) or str(params.get("unitid", "")) != str(UNIT_ID):
+            # no record for another (or no) column or unit: the same XML, empty (see tests/fixtures/README.md)
+            return Reply(200, proxy_xml([], 1, 0, PER_PAGE).encode("utf-8"), "text/xml;charset=UTF-8", chunked=True)
         per_page = _int(params.get("perpage"), PER_PAGE)
         start = _int(params.get("startrecord"), 1)
         end = _int(params.get("endrecord"), start + per_page * GROUP_SIZE - 1)
