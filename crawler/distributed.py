@@ -90,6 +90,15 @@ class Keys:
     def state(self, portal: str) -> str:
         return f"{self.prefix}:state:{portal}"
 
+    def counters(self, portal: str) -> str:
+        return f"{self.prefix}:counters:{portal}"
+
+    def finished(self, portal: str) -> str:
+        return f"{self.prefix}:finished:{portal}"
+
+    def diagnosed(self, portal: str) -> str:
+        return f"{self.prefix}:diagnosed:{portal}"
+
 
 def portal_state(spider: Any, portal: str) -> dict:
     """The spider's in-memory state of one portal: its discovery search, budget use, renders."""
@@ -107,6 +116,15 @@ def portal_state(spider: Any, portal: str) -> dict:
     if renders:
         state["renders"] = renders
     return state
+
+
+# the per-portal crawl stats a diagnosis rests on (crawler/diagnosis.py), summed over the workers
+PORTAL_COUNTERS = ("pages", "reports", "errors", "report_documents", "blocked")
+
+
+def portal_counters(stats: Any, portal: str) -> dict[str, int]:
+    """This worker's counters of one portal, from its crawl stats."""
+    return {what: int(stats.get_value(f"portal/{portal}/{what}", 0) or 0) for what in PORTAL_COUNTERS}
 
 
 def restore_portal_state(spider: Any, portal: str, state: dict) -> None:
@@ -228,6 +246,9 @@ class SharedFrontierScheduler:
         # on, so the requests it yielded are surely scheduled first (a kill in between only refetches)
         self.release_delay = settings.getfloat("CLUSTER_RELEASE_DELAY", 2.0)
         self.owned: list[str] = []
+        # one field per worker run in a portal's counters hash: a restarted worker starts from zero
+        self.run = f"{self.worker}/{uuid.uuid4().hex[:8]}"
+        self.touched: set[str] = set()
         self._queues: dict[str, Any] = {}
         self._heartbeat: Any = None
         self._turn = 0
@@ -250,6 +271,7 @@ class SharedFrontierScheduler:
         self._heartbeat = task.LoopingCall(self._beat)
         self._heartbeat.start(max(1.0, self.lease / 3), now=False)
         self.crawler.signals.connect(self._idle, signal=signals.spider_idle)
+        self.crawler.signals.connect(self._closed, signal=signals.spider_closed)
         logger.info("worker %s on the shared frontier %s (%s)", self.worker, self.crawler.settings.get("REDIS_URL"),
                     self.keys.prefix)
 
@@ -258,20 +280,42 @@ class SharedFrontierScheduler:
             self._heartbeat.stop()
         # The cluster's last word on every portal, so this worker's closing diagnoses agree with it
         # (scheduler.close runs before spider_closed, where diagnoses are written).
-        for raw in self.server.smembers(self.keys.portals):
-            portal = raw.decode("utf-8")
-            saved = self.server.get(self.keys.state(portal))
-            if saved is not None and portal not in self.owned:
-                restore_portal_state(self.spider, portal, pickle.loads(saved))
         for portal in self.owned:
+            if not self.server.zcard(self.keys.queue(portal)) and not self.server.hlen(self.keys.inflight(portal)):
+                self.server.set(self.keys.finished(portal), self.run.encode())
             # a worker stopped before its portals were done hands them back whole
             self._requeue_inflight(portal)
             self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.owner(portal), self.worker)
         self.owned = []
+        # Every callback of this worker has run: its counters are final, and so is the state of the
+        # portals it finished (releases still waiting on the clock would save it no more).
+        for portal in self.touched:
+            pipe = self.server.pipeline()
+            pipe.hset(self.keys.counters(portal), self.run, json.dumps(portal_counters(self.stats, portal)).encode())
+            if self._finisher(portal) == self.run:
+                pipe.set(self.keys.state(portal), pickle.dumps(portal_state(self.spider, portal)))
+            pipe.execute()
+        for raw in self.server.smembers(self.keys.portals):
+            portal = raw.decode("utf-8")
+            saved = self.server.get(self.keys.state(portal))
+            if saved is not None and self._finisher(portal) != self.run:
+                restore_portal_state(self.spider, portal, pickle.loads(saved))
+
+    def _closed(self, spider: Any = None) -> None:
+        # after the closing diagnoses (extensions connect to spider_closed before the scheduler opens):
+        # until then other workers see this one alive and leave the portals it finished to it
         self.server.delete(self.keys.worker(self.worker))
 
+    def _alive(self, run: str) -> bool:
+        # a worker restarted under the same id is another run: what the dead run finished is orphaned
+        return self.server.get(self.keys.worker(run.rsplit("/", 1)[0])) == run.encode()
+
+    def _finisher(self, portal: str) -> str | None:
+        found = self.server.get(self.keys.finished(portal))
+        return found.decode("utf-8") if found is not None else None
+
     def _beat(self) -> None:
-        self.server.set(self.keys.worker(self.worker), b"1", ex=self.lease)
+        self.server.set(self.keys.worker(self.worker), self.run.encode(), ex=self.lease)
         lost = [p for p in self.owned
                 if not self.server.eval(_RENEW_IF_OWNER, 1, self.keys.owner(p), self.worker, self.lease)]
         for portal in lost:  # a stalled worker whose lease ran out: another owns the portal now
@@ -375,6 +419,7 @@ class SharedFrontierScheduler:
         for portal in list(self.owned):
             if not self.server.zcard(self.keys.queue(portal)) and not self.server.hlen(self.keys.inflight(portal)):
                 self.owned.remove(portal)
+                self.server.set(self.keys.finished(portal), self.run.encode())
                 self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.owner(portal), self.worker)
 
     # -- in flight
@@ -393,22 +438,54 @@ class SharedFrontierScheduler:
         """A request's output is handed on: it leaves the in-flight hash (after CLUSTER_RELEASE_DELAY)."""
         if request is None:
             return
+        portal = request.meta.get("cluster_portal")
+        # counted now, written when the request leaves the in-flight hash: a request still in flight
+        # when this worker dies is fetched again by the next owner, and counted once, there
+        counters = portal_counters(self.stats, portal) if portal else None
+        if portal:
+            self.touched.add(portal)
         if self.release_delay > 0:
             from twisted.internet import reactor
 
-            reactor.callLater(self.release_delay, self._release, request)
+            reactor.callLater(self.release_delay, self._release, request, counters)
         else:
-            self._release(request)
+            self._release(request, counters)
 
-    def _release(self, request: Request) -> None:
+    def _release(self, request: Request, counters: dict | None = None) -> None:
         token, portal = request.meta.get("cluster_token"), request.meta.get("cluster_portal")
         if token and portal:
             # the portal's state after this callback, saved as the request leaves the in-flight hash:
             # whoever takes the portal over finds state and frontier agreeing
             pipe = self.server.pipeline()
             pipe.set(self.keys.state(portal), pickle.dumps(portal_state(self.spider, portal)))
+            if counters is not None:
+                pipe.hset(self.keys.counters(portal), self.run, json.dumps(counters).encode())
             pipe.hdel(self.keys.inflight(portal), token)
             pipe.execute()
+
+    # -- one diagnosis per portal (crawler/diagnosis.py asks these at the end of the crawl)
+
+    def diagnoses(self, portal: str) -> bool:
+        """Whether this worker writes the portal's closing diagnosis: exactly one worker of the cluster does.
+
+        The worker that finished the portal (its queue and in-flight hash emptied under its lease) does;
+        when that worker is gone (killed, its heartbeat expired) or none finished it, the first worker
+        to close does. Either way the claim is taken once per crawl in Redis. A worker whose heartbeat
+        still lives when the others close, and which never closes, leaves its portals undiagnosed.
+        """
+        finisher = self._finisher(portal)
+        if finisher is not None and finisher != self.run and self._alive(finisher):
+            return False
+        return bool(self.server.set(self.keys.diagnosed(portal), self.worker.encode(), nx=True))
+
+    def portal_counters(self, portal: str) -> dict[str, int]:
+        """The portal's counters summed over every worker run that crawled it (blocked: any of them)."""
+        total = dict.fromkeys(PORTAL_COUNTERS, 0)
+        for raw in self.server.hvals(self.keys.counters(portal)):
+            for what, value in json.loads(raw).items():
+                if what in total:
+                    total[what] = max(total[what], value) if what == "blocked" else total[what] + value
+        return total
 
     def _cluster_busy(self) -> bool:
         for raw in self.server.smembers(self.keys.portals):

@@ -197,6 +197,18 @@ def test_killed_worker_loses_nothing_and_its_file_is_repaired(cluster) -> None:
     assert {r.h("WARC-Record-ID") for r in records if r.type != "metadata"} == listed
 
 
+def _diagnoses(data: Path) -> list[tuple]:
+    db = open_catalog(data / "catalog.db")
+    return sorted(tuple(r) for r in db.execute("select portal_id, status, reports from portal_diagnoses"))
+
+
+def test_one_diagnosis_per_portal_agreeing_with_one_process(cluster) -> None:
+    single = _diagnoses(cluster["single"])
+    assert {status for _, status, _ in single} >= {"ok", "no_column"}
+    # a list, not a set: a portal diagnosed by two workers would show twice
+    assert _diagnoses(cluster["merged"]) == single
+
+
 def test_merge_is_idempotent(cluster) -> None:
     assert cluster["again"]["captures"] == 0 and cluster["again"]["documents"] == 0
     assert cluster["again"]["warc_files"] == 0
