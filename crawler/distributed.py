@@ -43,6 +43,8 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 logger = logging.getLogger(__name__)
 
 START_HOPS = 0  # spiders/portals.py marks a portal's start request with meta["hops"] == 0
+# keys that outlive a crawl (`nianbao seed --reset` keeps them): the archive's payloads and validators
+ARCHIVE_KEYS = ("digests", "validators", "records")
 
 
 class SeedError(Exception):
@@ -168,8 +170,11 @@ def seed_frontier(url: str, portals_file: str | Path, only: str | None = None, r
     keys = Keys(prefix)
     try:
         if reset:
+            # the archive's digests and validators stay: the next crawl revisits what this one stored
+            keep = {f"{prefix}:{name}".encode() for name in ARCHIVE_KEYS}
             for key in server.scan_iter(f"{prefix}:*"):
-                server.delete(key)
+                if key not in keep:
+                    server.delete(key)
         text = Path(portals_file).read_text(encoding="utf-8")
         server.set(keys.registry, text.encode("utf-8"))
         server.set(keys.only, ",".join(p.id for p in selected).encode("utf-8"))
@@ -683,17 +688,44 @@ SharedRobotsTxtMiddleware = shared_robots_middleware_class()
 # --------------------------------------------------------------------------- archive
 
 
+# bounds on what one URL puts into Redis
+_URL_MAX = 2048
+_VALIDATOR_MAX = 256
+
+
+# a field is set when it exists already or the hash is below its bound (ARGV[3] fields)
+_HSET_BOUNDED = """
+if redis.call('hexists', KEYS[1], ARGV[1]) == 1 or redis.call('hlen', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 class RedisDigestIndex:
     """The cluster's payload digests: the first worker to archive a payload owns it, the others write
-    revisits of its record (archive/capture.py)."""
+    revisits of its record (archive/capture.py).
 
-    def __init__(self, server: Any, key: str) -> None:
+    It also keeps each URL's validators (ETag, Last-Modified) with the record holding its payload
+    (`PREFIX:validators`, one hash, at most CLUSTER_VALIDATORS_MAX URLs), so any worker sends
+    conditional requests for what another worker, or an earlier crawl, fetched.
+    """
+
+    def __init__(self, server: Any, key: str, max_entries: int = 2_000_000) -> None:
         self.server = server
         self.key = key
+        prefix = key.rsplit(":", 1)[0]
+        self.validators_key = f"{prefix}:validators"
+        self.records_key = f"{prefix}:records"
+        self.max_entries = max_entries
+        self._full_logged = False
+        self._hset_bounded = server.register_script(_HSET_BOUNDED)
 
     @classmethod
     def from_settings(cls, settings: Any) -> RedisDigestIndex:
-        return cls(redis_client(settings.get("REDIS_URL")), _keys(settings).digests)
+        return cls(redis_client(settings.get("REDIS_URL")), _keys(settings).digests,
+                   settings.getint("CLUSTER_VALIDATORS_MAX", 2_000_000))
 
     def claim(self, original: Any) -> None:
         """Record a payload archived in full (first writer wins)."""
@@ -708,6 +740,103 @@ class RedisDigestIndex:
             return None
         found = json.loads(raw)
         return tuple(found) if found[4] == sha256 else None
+
+
+    # -- validators: what a conditional request sends, and the record a 304 stands for
+
+    def remember_url(self, url: str, status: int, headers: list[tuple[str, str]], kind: str, record: tuple,
+                     revisit_of: Any, warc_file: str, offset: int, truncated: str | None = None) -> None:
+        """Keep url's validators with the record holding its payload, for any worker's next request.
+
+        record is (record_id, date, payload_digest, sha256) of the capture just written (kind
+        `response` or `revisit`); revisit_of the payload's original when it is a revisit. A 304 keeps
+        the entry it answered; a complete 2xx capture without validators drops it.
+        """
+        if truncated or not 200 <= status < 300 or len(url) > _URL_MAX:
+            return
+        record_id, date, digest, sha256 = record
+        if kind == "response":
+            original = [record_id, url, date, digest, sha256]
+            location = [warc_file, offset]
+            if digest:
+                self._hset_bounded(keys=[self.records_key], args=[record_id, json.dumps(location), self.max_entries])
+        elif kind == "revisit" and revisit_of is not None:
+            original = [revisit_of.record_id, revisit_of.url, revisit_of.date, revisit_of.payload_digest,
+                        revisit_of.sha256]
+            found = self.server.hget(self.records_key, revisit_of.record_id)
+            location = json.loads(found) if found is not None else None
+        else:
+            return
+        etag = _header_value(headers, "etag")
+        last_modified = _header_value(headers, "last-modified")
+        if not (etag or last_modified) or len(etag or "") > _VALIDATOR_MAX or len(last_modified or "") > _VALIDATOR_MAX:
+            self.server.hdel(self.validators_key, url)
+            return
+        entry = {"etag": etag, "last_modified": last_modified, "status": status, "original": original,
+                 "location": location}
+        if not self._hset_bounded(keys=[self.validators_key], args=[url, json.dumps(entry), self.max_entries]):
+            if not self._full_logged:
+                logger.warning("%s holds %d URLs (CLUSTER_VALIDATORS_MAX): further URLs get no conditional "
+                               "requests", self.validators_key, self.max_entries)
+                self._full_logged = True
+
+    def _entry(self, url: str) -> dict | None:
+        raw = self.server.hget(self.validators_key, url)
+        return json.loads(raw) if raw is not None else None
+
+    def lookup_url(self, url: str) -> tuple | None:
+        """(record_id, url, date, payload_digest, sha256) of the payload url's last capture holds, or None:
+        what a `304 Not Modified` for url is archived as a revisit of (archive/capture.py)."""
+        entry = self._entry(url)
+        return tuple(entry["original"]) if entry is not None else None
+
+    def previous_capture(self, url: str, warc_dirs: list[Path]) -> dict | None:
+        """url's validators and the record a 304 stands for, when one of warc_dirs holds its file; else None.
+
+        The record's `warc_file` is an absolute path when it is not in the first directory (the
+        worker's own DATA_DIR/warc), which archive.reader.read_record_at reads as it is.
+        """
+        entry = self._entry(url)
+        if entry is None or not entry.get("location") or not (entry.get("etag") or entry.get("last_modified")):
+            return None
+        name, offset = entry["location"]
+        if Path(name).name != name:  # a name from Redis is a file name, never a path
+            return None
+        for index, directory in enumerate(warc_dirs):
+            path = directory / name
+            if path.is_file():
+                record_id, _, date, _, sha256 = entry["original"]
+                return {"record_id": record_id, "timestamp": date, "warc_file": name if index == 0 else str(path),
+                        "offset": offset, "sha256": sha256, "status": entry.get("status"),
+                        "etag": entry.get("etag"), "last_modified": entry.get("last_modified")}
+        return None
+
+
+def _header_value(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+class SharedValidators:
+    """The conditional-request lookup of a distributed worker (crawler/conditional.py): validators from
+    Redis, the archived record read from this worker's WARC files or CLUSTER_ARCHIVE_DIRS."""
+
+    def __init__(self, index: RedisDigestIndex, warc_dirs: list[Path]) -> None:
+        self.index = index
+        self.warc_dirs = warc_dirs
+
+    def previous_capture(self, url: str) -> dict | None:
+        """What ConditionalRequestMiddleware.previous_capture returns, for the whole cluster."""
+        return self.index.previous_capture(url, self.warc_dirs)
+
+
+def shared_validators(settings: Any) -> SharedValidators | None:
+    """The cluster's validator store, or None when the crawl runs alone (the catalog answers then)."""
+    if not distributed_enabled(settings):
+        return None
+    dirs = [Path(settings.get("DATA_DIR", "data")) / "warc"]
+    archive_dirs = settings.getlist("CLUSTER_ARCHIVE_DIRS")
+    dirs += [Path(d) / "warc" for d in archive_dirs if d]
+    return SharedValidators(RedisDigestIndex.from_settings(settings), dirs)
 
 
 def shared_digest_index(settings: Any) -> RedisDigestIndex | None:

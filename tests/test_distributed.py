@@ -70,8 +70,8 @@ def _nianbao(*args: str, **kwargs) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
-def _worker(redis_url: str, data: Path, wid: str) -> subprocess.Popen:
-    return _nianbao("worker", "--redis", redis_url, "--data", str(data), "--worker-id", wid,
+def _worker(redis_url: str, data: Path, wid: str, *extra: str) -> subprocess.Popen:
+    return _nianbao("worker", "--redis", redis_url, "--data", str(data), "--worker-id", wid, *extra,
                     "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "TELNETCONSOLE_ENABLED=0",
                     "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={PER_HOST}", "-s", "CLUSTER_LEASE_SECONDS=4",
                     "-s", "CLUSTER_PORTALS_PER_WORKER=2",
@@ -80,46 +80,53 @@ def _worker(redis_url: str, data: Path, wid: str) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="module")
-def cluster(redis_url, tmp_path_factory) -> dict:
+def sample(tmp_path_factory):
+    # one server for both crawls: its pages name its ports, which a second crawl must find unchanged
+    with SamplePortals(registry_path=tmp_path_factory.mktemp("sample") / "portals.csv") as portals:
+        yield portals
+
+
+@pytest.fixture(scope="module")
+def cluster(redis_url, sample, tmp_path_factory) -> dict:
     work = tmp_path_factory.mktemp("cluster")
-    with SamplePortals(registry_path=work / "portals.csv") as portals:
-        single = crawl_portals(portals.registry, work / "single", "-a", f"only={ONLY}")
-        assert single.returncode == 0, single.stderr[-3000:]
-        before = {host: len(portals.intervals(host)) for host in portals.base_urls}
+    portals = sample
+    single = crawl_portals(portals.registry, work / "single", "-a", f"only={ONLY}")
+    assert single.returncode == 0, single.stderr[-3000:]
+    before = {host: len(portals.intervals(host)) for host in portals.base_urls}
 
-        seed = _nianbao("seed", "--redis", redis_url, "--portals", str(portals.registry), "--only", ONLY)
-        out, err = seed.communicate(timeout=60)
-        assert seed.returncode == 0, err
-        assert json.loads(out)["portals"] == len(ONLY.split(","))
+    seed = _nianbao("seed", "--redis", redis_url, "--portals", str(portals.registry), "--only", ONLY)
+    out, err = seed.communicate(timeout=60)
+    assert seed.returncode == 0, err
+    assert json.loads(out)["portals"] == len(ONLY.split(","))
 
-        dirs = {wid: work / wid for wid in ("w1", "w2", "w3")}
-        procs = {wid: _worker(redis_url, path, wid) for wid, path in dirs.items()}
-        # the first worker caught mid-crawl (its open WARC file past 20 kB) is killed
-        deadline = time.monotonic() + 240
-        victim = None
-        while time.monotonic() < deadline and victim is None:
-            for wid, path in dirs.items():
-                open_files = list((path / "warc").glob("*.warc.gz.open")) if (path / "warc").is_dir() else []
-                if procs[wid].poll() is None and open_files and open_files[0].stat().st_size > 20_000:
-                    procs[wid].send_signal(signal.SIGKILL)
-                    victim = wid
-                    break
-            if all(proc.poll() is not None for proc in procs.values()):
+    dirs = {wid: work / wid for wid in ("w1", "w2", "w3")}
+    procs = {wid: _worker(redis_url, path, wid) for wid, path in dirs.items()}
+    # the first worker caught mid-crawl (its open WARC file past 20 kB) is killed
+    deadline = time.monotonic() + 240
+    victim = None
+    while time.monotonic() < deadline and victim is None:
+        for wid, path in dirs.items():
+            open_files = list((path / "warc").glob("*.warc.gz.open")) if (path / "warc").is_dir() else []
+            if procs[wid].poll() is None and open_files and open_files[0].stat().st_size > 20_000:
+                procs[wid].send_signal(signal.SIGKILL)
+                victim = wid
                 break
-            time.sleep(0.02)
-        results = {wid: proc.communicate(timeout=300) for wid, proc in procs.items()}
-        assert victim, "every worker finished before one could be killed"
-        assert procs[victim].returncode == -signal.SIGKILL
-        for wid in dirs:
-            if wid != victim:
-                assert procs[wid].returncode == 0, results[wid][1][-3000:]
-        left_open = list((dirs[victim] / "warc").glob("*.open"))
-        # the killed worker comes back: repairs its file, lists what its catalog lacked, finds nothing left
-        restart = _worker(redis_url, dirs[victim], victim)
-        _, restart_err = restart.communicate(timeout=300)
-        assert restart.returncode == 0, restart_err[-3000:]
+        if all(proc.poll() is not None for proc in procs.values()):
+            break
+        time.sleep(0.02)
+    results = {wid: proc.communicate(timeout=300) for wid, proc in procs.items()}
+    assert victim, "every worker finished before one could be killed"
+    assert procs[victim].returncode == -signal.SIGKILL
+    for wid in dirs:
+        if wid != victim:
+            assert procs[wid].returncode == 0, results[wid][1][-3000:]
+    left_open = list((dirs[victim] / "warc").glob("*.open"))
+    # the killed worker comes back: repairs its file, lists what its catalog lacked, finds nothing left
+    restart = _worker(redis_url, dirs[victim], victim)
+    _, restart_err = restart.communicate(timeout=300)
+    assert restart.returncode == 0, restart_err[-3000:]
 
-        intervals = [i for host in portals.base_urls for i in portals.intervals(host)[before[host]:]]
+    intervals = [i for host in portals.base_urls for i in portals.intervals(host)[before[host]:]]
 
     merged = work / "merged"
     merge = _nianbao("catalog", "merge", "--data", str(merged), *map(str, dirs.values()))
@@ -132,6 +139,32 @@ def cluster(redis_url, tmp_path_factory) -> dict:
             "victim": victim,
             "left_open": left_open, "restart_err": restart_err, "again": json.loads(again_out),
             "worker_logs": {wid: r[1] for wid, r in results.items()}}
+
+
+@pytest.fixture(scope="module")
+def second_crawl(redis_url, sample, cluster) -> dict:
+    """The same portals crawled again by two fresh workers, reading the first crawl's merged archive."""
+    work = cluster["work"]
+    seed = _nianbao("seed", "--redis", redis_url, "--portals", str(sample.registry), "--only", ONLY, "--reset")
+    _, err = seed.communicate(timeout=60)
+    assert seed.returncode == 0, err
+    dirs = {wid: work / wid for wid in ("x1", "x2")}
+    procs = {wid: _worker(redis_url, path, wid, "-s", f"CLUSTER_ARCHIVE_DIRS={cluster['merged']}")
+             for wid, path in dirs.items()}
+    for proc in procs.values():
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-3000:]
+    merged = work / "merged2"
+    merge = _nianbao("catalog", "merge", "--data", str(merged), *map(str, dirs.values()))
+    _, err = merge.communicate(timeout=300)
+    assert merge.returncode == 0, err
+    stats: dict[str, int] = {}
+    for path in dirs.values():
+        for (raw,) in open_catalog(path / "catalog.db").execute("select stats from crawls"):
+            for key, value in json.loads(raw or "{}").items():
+                if key.startswith(("conditional/", "warc/")) and isinstance(value, int):
+                    stats[key] = stats.get(key, 0) + value
+    return {"merged": merged, "stats": stats}
 
 
 def _documents(data: Path) -> set[tuple]:
@@ -212,3 +245,25 @@ def test_one_diagnosis_per_portal_agreeing_with_one_process(cluster) -> None:
 def test_merge_is_idempotent(cluster) -> None:
     assert cluster["again"]["captures"] == 0 and cluster["again"]["documents"] == 0
     assert cluster["again"]["warc_files"] == 0
+
+
+def test_a_second_crawl_on_fresh_workers_asks_conditionally_and_stores_no_payload(cluster, second_crawl) -> None:
+    stats = second_crawl["stats"]
+    # every document request carried validators another worker's capture left in Redis, and was
+    # answered from the first crawl's archive
+    assert stats.get("conditional/requests", 0) >= 20, stats
+    assert stats.get("conditional/not_modified") == stats["conditional/requests"], stats
+    assert stats.get("conditional/restored_from_archive") == stats["conditional/not_modified"], stats
+    assert not stats.get("conditional/refetched"), stats
+    assert _documents(second_crawl["merged"]) == _documents(cluster["single"])
+    first = read_warcs(cluster["merged"] / "warc")
+    second = read_warcs(second_crawl["merged"] / "warc")
+    stored = [(r.h("WARC-Target-URI"), r.h("WARC-Payload-Digest")) for r in second
+              if r.type == "response" and r.payload]
+    assert stored == [], "payloads the first crawl already stored were stored again"
+    not_modified = [r for r in second if r.type == "revisit" and "server-not-modified" in (r.h("WARC-Profile") or "")]
+    assert len(not_modified) == stats["conditional/not_modified"]
+    # every revisit points at a record one of the two crawls stored
+    ids = {r.h("WARC-Record-ID") for r in first + second}
+    assert all(r.h("WARC-Refers-To") in ids for r in second if r.type == "revisit")
+    assert _diagnoses(second_crawl["merged"]) == _diagnoses(cluster["single"])
