@@ -115,4 +115,6 @@ def diagnose_crawl(spider, stats: dict) -> list[dict]:
         out.append(diagnose(portal_id, discoveries.get(portal_id), counters,
                             blocked=portal_id in blocked or bool(counters["blocked"]),
                             budget=budget))
+        if cluster is not None:
+            cluster.record_diagnosis(out[-1])
     return out

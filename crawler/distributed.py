@@ -101,6 +101,12 @@ class Keys:
     def diagnosed(self, portal: str) -> str:
         return f"{self.prefix}:diagnosed:{portal}"
 
+    def diagnosis(self, portal: str) -> str:
+        return f"{self.prefix}:diagnosis:{portal}"
+
+    def progress(self, wid: str) -> str:
+        return f"{self.prefix}:progress:{wid}"
+
 
 def portal_state(spider: Any, portal: str) -> dict:
     """The spider's in-memory state of one portal: its discovery search, budget use, renders."""
@@ -254,6 +260,7 @@ class SharedFrontierScheduler:
         # one field per worker run in a portal's counters hash: a restarted worker starts from zero
         self.run = f"{self.worker}/{uuid.uuid4().hex[:8]}"
         self.touched: set[str] = set()
+        self._progress: dict[str, Any] = {}
         self._queues: dict[str, Any] = {}
         self._heartbeat: Any = None
         self._turn = 0
@@ -309,6 +316,7 @@ class SharedFrontierScheduler:
     def _closed(self, spider: Any = None) -> None:
         # after the closing diagnoses (extensions connect to spider_closed before the scheduler opens):
         # until then other workers see this one alive and leave the portals it finished to it
+        self._report_progress(final=True)
         self.server.delete(self.keys.worker(self.worker))
 
     def _alive(self, run: str) -> bool:
@@ -321,11 +329,25 @@ class SharedFrontierScheduler:
 
     def _beat(self) -> None:
         self.server.set(self.keys.worker(self.worker), self.run.encode(), ex=self.lease)
+        self._report_progress()
         lost = [p for p in self.owned
                 if not self.server.eval(_RENEW_IF_OWNER, 1, self.keys.owner(p), self.worker, self.lease)]
         for portal in lost:  # a stalled worker whose lease ran out: another owns the portal now
             logger.warning("lease on portal %s lost to another worker", portal)
             self.owned.remove(portal)
+
+    def _report_progress(self, final: bool = False) -> None:
+        # what `nianbao status` shows per worker: pages so far and the rate since the last heartbeat
+        now = time.time()
+        pages = int(self.stats.get_value("response_received_count", 0) or 0)
+        last = self._progress
+        rate = (pages - last["pages"]) / (now - last["at"]) if last and now > last["at"] else 0.0
+        self._progress = {"run": self.run, "pages": pages, "at": now,
+                          "items": int(self.stats.get_value("item_scraped_count", 0) or 0),
+                          "pages_per_s": round(rate, 2), "portals": list(self.owned),
+                          "started": self._progress.get("started", now) if last else now, "closed": final}
+        # kept a day after the worker stops, so a finished crawl still shows who did what
+        self.server.set(self.keys.progress(self.worker), json.dumps(self._progress).encode(), ex=86400)
 
     # -- queues
 
@@ -473,15 +495,25 @@ class SharedFrontierScheduler:
     def diagnoses(self, portal: str) -> bool:
         """Whether this worker writes the portal's closing diagnosis: exactly one worker of the cluster does.
 
-        The worker that finished the portal (its queue and in-flight hash emptied under its lease) does;
-        when that worker is gone (killed, its heartbeat expired) or none finished it, the first worker
-        to close does. Either way the claim is taken once per crawl in Redis. A worker whose heartbeat
+        The worker that finished the portal (its queue and in-flight hash emptied under its lease, or
+        still holding it as it closes) does; when that worker is gone (killed, its heartbeat expired)
+        or none finished it, the first worker to close does. Either way the claim is taken once per crawl in Redis. A worker whose heartbeat
         still lives when the others close, and which never closes, leaves its portals undiagnosed.
         """
         finisher = self._finisher(portal)
         if finisher is not None and finisher != self.run and self._alive(finisher):
             return False
+        owner = self.server.get(self.keys.owner(portal))
+        if finisher is None and owner is not None and owner.decode("utf-8") != self.worker \
+                and self.server.exists(self.keys.worker(owner.decode("utf-8"))):
+            return False  # its owner is alive and marks it finished as it closes
         return bool(self.server.set(self.keys.diagnosed(portal), self.worker.encode(), nx=True))
+
+    def record_diagnosis(self, diagnosis: dict) -> None:
+        """Publish a portal's closing diagnosis for `nianbao status`."""
+        shown = {k: diagnosis.get(k) for k in ("status", "reports", "errors", "reason")}
+        self.server.set(self.keys.diagnosis(diagnosis["portal_id"]),
+                        json.dumps({**shown, "by": self.worker}, ensure_ascii=False).encode("utf-8"))
 
     def portal_counters(self, portal: str) -> dict[str, int]:
         """The portal's counters summed over every worker run that crawled it (blocked: any of them)."""
@@ -847,18 +879,48 @@ def shared_digest_index(settings: Any) -> RedisDigestIndex | None:
 
 
 def cluster_status(url: str, prefix: str = "nianbao") -> dict[str, Any]:
-    """Progress of a cluster: queued and in-flight requests per portal, owners, live workers."""
+    """Progress of a cluster (`nianbao status`).
+
+    Totals of queued and in-flight requests; per worker: alive or not, pages fetched, pages/s since
+    its last heartbeat, items, the portals it holds; per portal: queued, in flight, owner, pages,
+    reports and errors summed over workers, and once it is done the worker that finished it and its
+    closing diagnosis.
+    """
     server = redis_client(url)
     keys = Keys(prefix)
     portals = {}
     for raw in sorted(server.smembers(keys.portals)):
         portal = raw.decode("utf-8")
         owner = server.get(keys.owner(portal))
+        counts = dict.fromkeys(("pages", "reports", "errors"), 0)
+        for value in server.hvals(keys.counters(portal)):
+            for what, n in json.loads(value).items():
+                if what in counts:
+                    counts[what] += n
+        finished = server.get(keys.finished(portal))
+        diagnosis = server.get(keys.diagnosis(portal))
         portals[portal] = {"queued": server.zcard(keys.queue(portal)),
                            "in_flight": server.hlen(keys.inflight(portal)),
-                           "owner": owner.decode("utf-8") if owner else None}
+                           "owner": owner.decode("utf-8") if owner else None, **counts,
+                           "finished_by": finished.decode("utf-8").rsplit("/", 1)[0] if finished else None,
+                           "diagnosis": json.loads(diagnosis) if diagnosis else None}
     workers = sorted(k.decode("utf-8").rsplit(":", 1)[1] for k in server.scan_iter(f"{prefix}:worker:*"))
-    return {"workers": workers, "queued": sum(p["queued"] for p in portals.values()),
+    progress = {}
+    for key in sorted(server.scan_iter(f"{prefix}:progress:*")):
+        wid = key.decode("utf-8").rsplit(":", 1)[1]
+        found = server.get(key)
+        if found is None:
+            continue
+        seen = json.loads(found)
+        progress[wid] = {"alive": wid in workers, "closed": seen.get("closed", False), "pages": seen["pages"],
+                         "pages_per_s": 0.0 if seen.get("closed") else seen["pages_per_s"],
+                         "items": seen["items"], "portals": seen["portals"],
+                         "seconds_since_heartbeat": round(time.time() - seen["at"], 1)}
+    crawl = server.get(keys.crawl)
+    return {"crawl": crawl.decode("ascii") if crawl else None, "workers": workers,
+            "queued": sum(p["queued"] for p in portals.values()),
             "in_flight": sum(p["in_flight"] for p in portals.values()),
+            "portals_done": sum(1 for p in portals.values() if p["finished_by"] or p["diagnosis"]),
             "fingerprints": server.scard(keys.dupefilter), "payloads": server.hlen(keys.digests),
-            "portals": portals}
+            "validators": server.hlen(f"{prefix}:validators"),
+            "worker_progress": progress, "portals": portals}
