@@ -42,13 +42,28 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 
 logger = logging.getLogger(__name__)
 
-START_HOPS = 0  # spiders/portals.py marks a portal's start request with meta["hops"] == 0
+START_HOPS = 0  # an older spider marked a portal's start request with meta["hops"] == 0
 # keys that outlive a crawl (`nianbao seed --reset` keeps them): the archive's payloads and validators
 ARCHIVE_KEYS = ("digests", "validators", "records")
 
 
 class SeedError(Exception):
     """Bad input to `nianbao seed` (registry or Redis unreachable): the message names it."""
+
+
+def is_start_request(request: Request) -> bool:
+    """A portal's start request as spiders/portals.py yields it (every worker yields every one).
+
+    Its meta: link depth 0, the registry URL's own candidate (tier -1), no referer; a retry, a
+    redirect or a re-render of the start page is an ordinary request.
+    """
+    meta = request.meta
+    if meta.get("retry_times") or meta.get("redirect_times") or not request.dont_filter:
+        return False
+    if meta.get("hops") == START_HOPS:
+        return True
+    return (meta.get("link_depth") == 0 and "referer_url" not in meta and "render_reason" not in meta
+            and (meta.get("candidate") or {}).get("tier") == -1)
 
 
 def distributed_enabled(settings: Any) -> bool:
@@ -370,8 +385,7 @@ class SharedFrontierScheduler:
         meta = request.meta
         portal = meta.get("portal_id") or "_"
         queue = self._queue(portal)
-        if (meta.get("hops") == START_HOPS and request.dont_filter
-                and not meta.get("retry_times") and not meta.get("redirect_times")):
+        if is_start_request(request):
             # every worker yields every start request; the first one to get here schedules it
             seen_key = self.keys.starts
         elif not request.dont_filter:

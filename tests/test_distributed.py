@@ -24,7 +24,7 @@ import pytest
 from warc_support import ROOT, crawl_portals, read_warcs
 
 from catalog import open_catalog
-from nianbao.sample_portals.server import SamplePortals, peak_concurrency
+from nianbao.sample_portals.server import REGISTRY_ROWS, SamplePortals, peak_concurrency
 
 ONLY = "sample-trs,sample-hanweb,sample-gbk,sample-robotsnav,sample-linkedjs,sample-emptylist,sample-nocolumn"
 PER_HOST = 2
@@ -126,7 +126,8 @@ def cluster(redis_url, sample, tmp_path_factory) -> dict:
     _, restart_err = restart.communicate(timeout=300)
     assert restart.returncode == 0, restart_err[-3000:]
 
-    intervals = [i for host in portals.base_urls for i in portals.intervals(host)[before[host]:]]
+    by_host = {host: portals.intervals(host)[before[host]:] for host in portals.base_urls}
+    intervals = [i for host in portals.base_urls for i in by_host[host]]
     status = _nianbao("status", "--redis", redis_url)
     status_out, err = status.communicate(timeout=60)
     assert status.returncode == 0, err
@@ -138,7 +139,7 @@ def cluster(redis_url, sample, tmp_path_factory) -> dict:
     again = _nianbao("catalog", "merge", "--data", str(merged), *map(str, dirs.values()))
     again_out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
-    return {"work": work, "single": work / "single", "merged": merged, "dirs": dirs, "intervals": intervals,
+    return {"work": work, "single": work / "single", "merged": merged, "dirs": dirs, "intervals": intervals, "by_host": by_host,
             "victim": victim,
             "left_open": left_open, "restart_err": restart_err, "again": json.loads(again_out),
             "worker_logs": {wid: r[1] for wid, r in results.items()}, "status": json.loads(status_out)}
@@ -220,6 +221,16 @@ def test_robots_txt_is_fetched_once_per_host(cluster) -> None:
     hosts = len(ONLY.split(",")) + 1  # and the file server the attachments come from
     # once more where the killed worker was the one fetching it (its lock expires, another fetches)
     assert 0 < len(robots) <= hosts + 1
+
+
+def test_each_start_page_is_fetched_once_by_the_cluster(cluster) -> None:
+    # every worker yields every start request; the first one schedules it (browser-rendered portals
+    # are left out: Chromium fetches their pages again for the rendering). A start page the killed
+    # worker had in flight is fetched once more, for at most the two portals it held.
+    counts = {host: [i[2] for i in cluster["by_host"][host]].count(REGISTRY_ROWS[host][2])
+              for host in ("trs", "hanweb", "gbk", "robotsnav", "nocolumn")}
+    assert set(counts.values()) <= {1, 2}, counts
+    assert list(counts.values()).count(2) <= 2, counts
 
 
 def test_killed_worker_loses_nothing_and_its_file_is_repaired(cluster) -> None:
