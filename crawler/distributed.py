@@ -480,27 +480,28 @@ class SharedFrontierScheduler:
         if request is None:
             return
         portal = request.meta.get("cluster_portal")
-        # counted now, written when the request leaves the in-flight hash: a request still in flight
-        # when this worker dies is fetched again by the next owner, and counted once, there
-        counters = portal_counters(self.stats, portal) if portal else None
-        if portal:
+        snapshot = None
+        if portal and request.meta.get("cluster_token"):
+            # The portal's state and counters are taken now and written when the request leaves the
+            # in-flight hash: a request still in flight when this worker dies is fetched again by the
+            # next owner, who then finds the state (and counts) of every request before it, none after.
+            snapshot = (pickle.dumps(portal_state(self.spider, portal)),
+                        json.dumps(portal_counters(self.stats, portal)).encode())
             self.touched.add(portal)
         if self.release_delay > 0:
             from twisted.internet import reactor
 
-            reactor.callLater(self.release_delay, self._release, request, counters)
+            reactor.callLater(self.release_delay, self._release, request, snapshot)
         else:
-            self._release(request, counters)
+            self._release(request, snapshot)
 
-    def _release(self, request: Request, counters: dict | None = None) -> None:
+    def _release(self, request: Request, snapshot: tuple[bytes, bytes] | None = None) -> None:
         token, portal = request.meta.get("cluster_token"), request.meta.get("cluster_portal")
-        if token and portal:
-            # the portal's state after this callback, saved as the request leaves the in-flight hash:
-            # whoever takes the portal over finds state and frontier agreeing
+        if token and portal and snapshot is not None:
+            state, counters = snapshot
             pipe = self.server.pipeline()
-            pipe.set(self.keys.state(portal), pickle.dumps(portal_state(self.spider, portal)))
-            if counters is not None:
-                pipe.hset(self.keys.counters(portal), self.run, json.dumps(counters).encode())
+            pipe.set(self.keys.state(portal), state)
+            pipe.hset(self.keys.counters(portal), self.run, counters)
             pipe.hdel(self.keys.inflight(portal), token)
             pipe.execute()
 
@@ -511,8 +512,9 @@ class SharedFrontierScheduler:
 
         The worker that finished the portal (its queue and in-flight hash emptied under its lease, or
         still holding it as it closes) does; when that worker is gone (killed, its heartbeat expired)
-        or none finished it, the first worker to close does. Either way the claim is taken once per crawl in Redis. A worker whose heartbeat
-        still lives when the others close, and which never closes, leaves its portals undiagnosed.
+        or none finished it, the first worker to close does. Either way the claim is taken once per
+        crawl in Redis. A worker whose heartbeat still lives when the others close, and which never
+        closes, leaves its portals undiagnosed.
         """
         finisher = self._finisher(portal)
         if finisher is not None and finisher != self.run and self._alive(finisher):
