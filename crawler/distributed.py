@@ -276,6 +276,7 @@ class SharedFrontierScheduler:
         self.run = f"{self.worker}/{uuid.uuid4().hex[:8]}"
         self.touched: set[str] = set()
         self._progress: dict[str, Any] = {}
+        self._releases: dict[str, Any] = {}  # token -> the delayed call that releases it
         self._queues: dict[str, Any] = {}
         self._heartbeat: Any = None
         self._turn = 0
@@ -305,6 +306,13 @@ class SharedFrontierScheduler:
     def close(self, reason: str) -> None:
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
+        # releases still waiting on the clock happen now, in order: fired after the final state and
+        # counters below, they would overwrite them with older ones
+        for call in list(self._releases.values()):
+            if call.active():
+                call.cancel()
+                call.func(*call.args)
+        self._releases.clear()
         # The cluster's last word on every portal, so this worker's closing diagnoses agree with it
         # (scheduler.close runs before spider_closed, where diagnoses are written).
         for portal in self.owned:
@@ -314,8 +322,8 @@ class SharedFrontierScheduler:
             self._requeue_inflight(portal)
             self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.owner(portal), self.worker)
         self.owned = []
-        # Every callback of this worker has run: its counters are final, and so is the state of the
-        # portals it finished (releases still waiting on the clock would save it no more).
+        # Every callback of this worker has run: its counters are final, and its state of the portals
+        # it finished is the newest there is.
         for portal in self.touched:
             pipe = self.server.pipeline()
             pipe.hset(self.keys.counters(portal), self.run, json.dumps(portal_counters(self.stats, portal)).encode())
@@ -491,12 +499,15 @@ class SharedFrontierScheduler:
         if self.release_delay > 0:
             from twisted.internet import reactor
 
-            reactor.callLater(self.release_delay, self._release, request, snapshot)
+            call = reactor.callLater(self.release_delay, self._release, request, snapshot)
+            if snapshot is not None:
+                self._releases[request.meta["cluster_token"]] = call
         else:
             self._release(request, snapshot)
 
     def _release(self, request: Request, snapshot: tuple[bytes, bytes] | None = None) -> None:
         token, portal = request.meta.get("cluster_token"), request.meta.get("cluster_portal")
+        self._releases.pop(token, None)
         if token and portal and snapshot is not None:
             state, counters = snapshot
             pipe = self.server.pipeline()
