@@ -301,3 +301,37 @@ def test_a_second_crawl_on_fresh_workers_asks_conditionally_and_stores_no_payloa
     ids = {r.h("WARC-Record-ID") for r in first + second}
     assert all(r.h("WARC-Refers-To") in ids for r in second if r.type == "revisit")
     assert _diagnoses(second_crawl["merged"]) == _diagnoses(cluster["single"])
+
+
+def test_validators_in_redis_are_bounded_and_name_only_files(redis_url, tmp_path) -> None:
+    from crawler.distributed import RedisDigestIndex, redis_client
+
+    index = RedisDigestIndex(redis_client(redis_url), "bounds:digests", max_entries=2)
+    headers = [("ETag", '"abc"'), ("Last-Modified", "Mon, 03 Mar 2025 00:00:00 GMT")]
+    for n in range(3):
+        index.remember_url(f"http://a.test/{n}", 200, headers, "response", (f"<urn:{n}>", "d", "sha1:X", "s"),
+                           None, "f.warc.gz", 10 * n)
+    assert index.lookup_url("http://a.test/1")[0] == "<urn:1>"
+    assert index.lookup_url("http://a.test/2") is None  # past CLUSTER_VALIDATORS_MAX
+    # an oversized validator is not kept, and drops what the URL had
+    index.remember_url("http://a.test/0", 200, [("ETag", "x" * 5000)], "response", ("<urn:9>", "d", "sha1:Y", "t"),
+                       None, "f.warc.gz", 0)
+    assert index.lookup_url("http://a.test/0") is None
+    # a 304 or a truncated capture leaves the entry as it was
+    index.remember_url("http://a.test/1", 304, headers, "revisit", ("<urn:8>", "d", None, None), None, "g", 0)
+    assert index.lookup_url("http://a.test/1")[0] == "<urn:1>"
+    # validators are sent only when the record's file is readable, and a file name never becomes a path
+    own, shared = tmp_path / "own", tmp_path / "shared"
+    own.mkdir()
+    shared.mkdir()
+    assert index.previous_capture("http://a.test/1", [own, shared]) is None
+    (shared / "f.warc.gz").write_bytes(b"")
+    found = index.previous_capture("http://a.test/1", [own, shared])
+    assert found["warc_file"] == str(shared / "f.warc.gz") and found["offset"] == 10
+    assert found["etag"] == '"abc"' and found["record_id"] == "<urn:1>"
+    index.server.hset(index.validators_key, "http://a.test/evil", json.dumps(
+        {"etag": "e", "last_modified": None, "status": 200, "original": ["<urn:e>", "u", "d", "x", "s"],
+         "location": ["../../etc/passwd", 0]}))
+    assert index.previous_capture("http://a.test/evil", [own, shared]) is None
+    for key in index.server.scan_iter("bounds:*"):
+        index.server.delete(key)
