@@ -276,7 +276,7 @@ class SharedFrontierScheduler:
         self.run = f"{self.worker}/{uuid.uuid4().hex[:8]}"
         self.touched: set[str] = set()
         self._progress: dict[str, Any] = {}
-        self._releases: dict[str, Any] = {}  # token -> the delayed call that releases it
+        self._releases: dict[str, tuple] = {}  # token -> (the delayed call releasing it, its arguments)
         self._queues: dict[str, Any] = {}
         self._heartbeat: Any = None
         self._turn = 0
@@ -308,10 +308,10 @@ class SharedFrontierScheduler:
             self._heartbeat.stop()
         # releases still waiting on the clock happen now, in order: fired after the final state and
         # counters below, they would overwrite them with older ones
-        for call in list(self._releases.values()):
+        for call, request, snapshot in list(self._releases.values()):
             if call.active():
                 call.cancel()
-                call.func(*call.args)
+                self._release(request, snapshot)
         self._releases.clear()
         # The cluster's last word on every portal, so this worker's closing diagnoses agree with it
         # (scheduler.close runs before spider_closed, where diagnoses are written).
@@ -501,7 +501,7 @@ class SharedFrontierScheduler:
 
             call = reactor.callLater(self.release_delay, self._release, request, snapshot)
             if snapshot is not None:
-                self._releases[request.meta["cluster_token"]] = call
+                self._releases[request.meta["cluster_token"]] = (call, request, snapshot)
         else:
             self._release(request, snapshot)
 

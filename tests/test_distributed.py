@@ -120,11 +120,14 @@ def cluster(redis_url, sample, tmp_path_factory) -> dict:
     for wid in dirs:
         if wid != victim:
             assert procs[wid].returncode == 0, results[wid][1][-3000:]
+    for wid, (_, log) in results.items():  # kept beside the data for a failure's post-mortem
+        (work / f"{wid}.log").write_text(log, encoding="utf-8")
     left_open = list((dirs[victim] / "warc").glob("*.open"))
     # the killed worker comes back: repairs its file, lists what its catalog lacked, finds nothing left
     restart = _worker(redis_url, dirs[victim], victim)
     _, restart_err = restart.communicate(timeout=300)
     assert restart.returncode == 0, restart_err[-3000:]
+    (work / f"{victim}.restart.log").write_text(restart_err, encoding="utf-8")
 
     by_host = {host: portals.intervals(host)[before[host]:] for host in portals.base_urls}
     intervals = [i for host in portals.base_urls for i in by_host[host]]
