@@ -252,6 +252,8 @@ class ExchangeArchive:
         """The latest complete 2xx capture of url, resolved to the response that holds its payload."""
         if url in self._by_url:
             return self._by_url[url]
+        if self.digest_index is not None and (shared := self.digest_index.lookup_url(url)) is not None:
+            return _Original(*shared)  # what any worker of the cluster archived last
         if self.db is None:
             return None
         row = self.db.execute(
@@ -350,6 +352,10 @@ class ExchangeArchive:
         if 200 <= ex.status < 300 and not ex.truncated:
             self._by_url[ex.url] = revisit_of or _Original(plan.main_id, ex.url, plan.date, plan.digest,
                                                            plan.sha256)
+        if self.digest_index is not None:  # the validators, for every worker's conditional requests
+            self.digest_index.remember_url(ex.url, ex.status, ex.response_headers, plan.kind,
+                                           (plan.main_id, plan.date, plan.digest, plan.sha256), revisit_of,
+                                           written[0].warc_file, written[0].offset, ex.truncated)
         self.count("warc/records", 2)
         self.count("warc/requests")
         self.count(f"warc/{plan.kind}s")

@@ -9,7 +9,9 @@ Datasette serves, by natural keys, so running it again changes nothing:
 - `captures` by WARC-Record-ID;
 - `documents` by sha256 (first_seen the earliest, last_seen the latest, empty fields filled),
   `document_urls` by (document, url);
-- `fetch_failures` by (crawl, portal, url, reason, at), `portal_diagnoses` by (crawl, portal).
+- `fetch_failures` by (crawl, portal, url, reason, at), `portal_diagnoses` by (crawl, portal): one
+  worker of a cluster writes each portal's diagnosis (the one that finished it, from counters summed
+  over workers: crawler/distributed.py), so the merged catalog holds one per portal per crawl.
 
 Reports are not merged: the parser stage runs over the merged catalog, once, where Datasette reads it.
 """

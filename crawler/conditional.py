@@ -52,6 +52,10 @@ class ConditionalRequestMiddleware:
         self.catalog_path = Path(crawler.settings.get("DATA_DIR", "data")) / "catalog.db"
         self.db: Any = None
         self._catalog_failed = False
+        # distributed workers share validators in Redis (crawler/distributed.py); None when alone
+        from crawler.distributed import shared_validators
+
+        self.shared = shared_validators(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ConditionalRequestMiddleware:
@@ -77,6 +81,8 @@ class ConditionalRequestMiddleware:
 
     def previous_capture(self, url: str) -> dict | None:
         """The newest complete 2xx capture of url that carries a validator, or None."""
+        if self.shared is not None:
+            return self.shared.previous_capture(url)
         db = self._catalog()
         if db is None:
             return None

@@ -102,12 +102,22 @@ def diagnose_crawl(spider, stats: dict) -> list[dict]:
     discoveries = getattr(spider, "discoveries", {}) or {}
     budgets = getattr(spider, "budgets", None)
     blocked = getattr(spider, "blocked_portals", set()) or set()
+    # a distributed worker (crawler/distributed.py) diagnoses only the portals it finished, from the
+    # counters of every worker that crawled them
+    cluster = getattr(spider, "cluster", None)
     out = []
     for portal_id in sorted(portals):
-        counters = {what: stats.get(f"portal/{portal_id}/{what}", 0)
-                    for what in ("pages", "reports", "errors", "report_documents")}
+        if cluster is not None and not cluster.diagnoses(portal_id):
+            continue
+        if cluster is not None:
+            counters = cluster.portal_counters(portal_id)
+        else:
+            counters = {what: stats.get(f"portal/{portal_id}/{what}", 0)
+                        for what in ("pages", "reports", "errors", "report_documents", "blocked")}
         budget = budgets.report(portal_id) if isinstance(budgets, PortalBudgets) else None
         out.append(diagnose(portal_id, discoveries.get(portal_id), counters,
-                            blocked=portal_id in blocked or bool(stats.get(f"portal/{portal_id}/blocked")),
+                            blocked=portal_id in blocked or bool(counters["blocked"]),
                             budget=budget))
+        if cluster is not None:
+            cluster.record_diagnosis(out[-1])
     return out

@@ -42,11 +42,28 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 
 logger = logging.getLogger(__name__)
 
-START_HOPS = 0  # spiders/portals.py marks a portal's start request with meta["hops"] == 0
+START_HOPS = 0  # an older spider marked a portal's start request with meta["hops"] == 0
+# keys that outlive a crawl (`nianbao seed --reset` keeps them): the archive's payloads and validators
+ARCHIVE_KEYS = ("digests", "validators", "records")
 
 
 class SeedError(Exception):
     """Bad input to `nianbao seed` (registry or Redis unreachable): the message names it."""
+
+
+def is_start_request(request: Request) -> bool:
+    """A portal's start request as spiders/portals.py yields it (every worker yields every one).
+
+    Its meta: link depth 0, the registry URL's own candidate (tier -1), no referer; a retry, a
+    redirect or a re-render of the start page is an ordinary request.
+    """
+    meta = request.meta
+    if meta.get("retry_times") or meta.get("redirect_times") or not request.dont_filter:
+        return False
+    if meta.get("hops") == START_HOPS:
+        return True
+    return (meta.get("link_depth") == 0 and "referer_url" not in meta and "render_reason" not in meta
+            and (meta.get("candidate") or {}).get("tier") == -1)
 
 
 def distributed_enabled(settings: Any) -> bool:
@@ -90,6 +107,21 @@ class Keys:
     def state(self, portal: str) -> str:
         return f"{self.prefix}:state:{portal}"
 
+    def counters(self, portal: str) -> str:
+        return f"{self.prefix}:counters:{portal}"
+
+    def finished(self, portal: str) -> str:
+        return f"{self.prefix}:finished:{portal}"
+
+    def diagnosed(self, portal: str) -> str:
+        return f"{self.prefix}:diagnosed:{portal}"
+
+    def diagnosis(self, portal: str) -> str:
+        return f"{self.prefix}:diagnosis:{portal}"
+
+    def progress(self, wid: str) -> str:
+        return f"{self.prefix}:progress:{wid}"
+
 
 def portal_state(spider: Any, portal: str) -> dict:
     """The spider's in-memory state of one portal: its discovery search, budget use, renders."""
@@ -107,6 +139,15 @@ def portal_state(spider: Any, portal: str) -> dict:
     if renders:
         state["renders"] = renders
     return state
+
+
+# the per-portal crawl stats a diagnosis rests on (crawler/diagnosis.py), summed over the workers
+PORTAL_COUNTERS = ("pages", "reports", "errors", "report_documents", "blocked")
+
+
+def portal_counters(stats: Any, portal: str) -> dict[str, int]:
+    """This worker's counters of one portal, from its crawl stats."""
+    return {what: int(stats.get_value(f"portal/{portal}/{what}", 0) or 0) for what in PORTAL_COUNTERS}
 
 
 def restore_portal_state(spider: Any, portal: str, state: dict) -> None:
@@ -150,8 +191,11 @@ def seed_frontier(url: str, portals_file: str | Path, only: str | None = None, r
     keys = Keys(prefix)
     try:
         if reset:
+            # the archive's digests and validators stay: the next crawl revisits what this one stored
+            keep = {f"{prefix}:{name}".encode() for name in ARCHIVE_KEYS}
             for key in server.scan_iter(f"{prefix}:*"):
-                server.delete(key)
+                if key not in keep:
+                    server.delete(key)
         text = Path(portals_file).read_text(encoding="utf-8")
         server.set(keys.registry, text.encode("utf-8"))
         server.set(keys.only, ",".join(p.id for p in selected).encode("utf-8"))
@@ -228,6 +272,11 @@ class SharedFrontierScheduler:
         # on, so the requests it yielded are surely scheduled first (a kill in between only refetches)
         self.release_delay = settings.getfloat("CLUSTER_RELEASE_DELAY", 2.0)
         self.owned: list[str] = []
+        # one field per worker run in a portal's counters hash: a restarted worker starts from zero
+        self.run = f"{self.worker}/{uuid.uuid4().hex[:8]}"
+        self.touched: set[str] = set()
+        self._progress: dict[str, Any] = {}
+        self._releases: dict[str, tuple] = {}  # token -> (the delayed call releasing it, its arguments)
         self._queues: dict[str, Any] = {}
         self._heartbeat: Any = None
         self._turn = 0
@@ -250,33 +299,78 @@ class SharedFrontierScheduler:
         self._heartbeat = task.LoopingCall(self._beat)
         self._heartbeat.start(max(1.0, self.lease / 3), now=False)
         self.crawler.signals.connect(self._idle, signal=signals.spider_idle)
+        self.crawler.signals.connect(self._closed, signal=signals.spider_closed)
         logger.info("worker %s on the shared frontier %s (%s)", self.worker, self.crawler.settings.get("REDIS_URL"),
                     self.keys.prefix)
 
     def close(self, reason: str) -> None:
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
+        # releases still waiting on the clock happen now, in order: fired after the final state and
+        # counters below, they would overwrite them with older ones
+        for call, request, snapshot in list(self._releases.values()):
+            if call.active():
+                call.cancel()
+                self._release(request, snapshot)
+        self._releases.clear()
         # The cluster's last word on every portal, so this worker's closing diagnoses agree with it
         # (scheduler.close runs before spider_closed, where diagnoses are written).
-        for raw in self.server.smembers(self.keys.portals):
-            portal = raw.decode("utf-8")
-            saved = self.server.get(self.keys.state(portal))
-            if saved is not None and portal not in self.owned:
-                restore_portal_state(self.spider, portal, pickle.loads(saved))
         for portal in self.owned:
+            if not self.server.zcard(self.keys.queue(portal)) and not self.server.hlen(self.keys.inflight(portal)):
+                self.server.set(self.keys.finished(portal), self.run.encode())
             # a worker stopped before its portals were done hands them back whole
             self._requeue_inflight(portal)
             self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.owner(portal), self.worker)
         self.owned = []
+        # Every callback of this worker has run: its counters are final, and its state of the portals
+        # it finished is the newest there is.
+        for portal in self.touched:
+            pipe = self.server.pipeline()
+            pipe.hset(self.keys.counters(portal), self.run, json.dumps(portal_counters(self.stats, portal)).encode())
+            if self._finisher(portal) == self.run:
+                pipe.set(self.keys.state(portal), pickle.dumps(portal_state(self.spider, portal)))
+            pipe.execute()
+        for raw in self.server.smembers(self.keys.portals):
+            portal = raw.decode("utf-8")
+            saved = self.server.get(self.keys.state(portal))
+            if saved is not None and self._finisher(portal) != self.run:
+                restore_portal_state(self.spider, portal, pickle.loads(saved))
+
+    def _closed(self, spider: Any = None) -> None:
+        # after the closing diagnoses (extensions connect to spider_closed before the scheduler opens):
+        # until then other workers see this one alive and leave the portals it finished to it
+        self._report_progress(final=True)
         self.server.delete(self.keys.worker(self.worker))
 
+    def _alive(self, run: str) -> bool:
+        # a worker restarted under the same id is another run: what the dead run finished is orphaned
+        return self.server.get(self.keys.worker(run.rsplit("/", 1)[0])) == run.encode()
+
+    def _finisher(self, portal: str) -> str | None:
+        found = self.server.get(self.keys.finished(portal))
+        return found.decode("utf-8") if found is not None else None
+
     def _beat(self) -> None:
-        self.server.set(self.keys.worker(self.worker), b"1", ex=self.lease)
+        self.server.set(self.keys.worker(self.worker), self.run.encode(), ex=self.lease)
+        self._report_progress()
         lost = [p for p in self.owned
                 if not self.server.eval(_RENEW_IF_OWNER, 1, self.keys.owner(p), self.worker, self.lease)]
         for portal in lost:  # a stalled worker whose lease ran out: another owns the portal now
             logger.warning("lease on portal %s lost to another worker", portal)
             self.owned.remove(portal)
+
+    def _report_progress(self, final: bool = False) -> None:
+        # what `nianbao status` shows per worker: pages so far and the rate since the last heartbeat
+        now = time.time()
+        pages = int(self.stats.get_value("response_received_count", 0) or 0)
+        last = self._progress
+        rate = (pages - last["pages"]) / (now - last["at"]) if last and now > last["at"] else 0.0
+        self._progress = {"run": self.run, "pages": pages, "at": now,
+                          "items": int(self.stats.get_value("item_scraped_count", 0) or 0),
+                          "pages_per_s": round(rate, 2), "portals": list(self.owned),
+                          "started": self._progress.get("started", now) if last else now, "closed": final}
+        # kept a day after the worker stops, so a finished crawl still shows who did what
+        self.server.set(self.keys.progress(self.worker), json.dumps(self._progress).encode(), ex=86400)
 
     # -- queues
 
@@ -299,8 +393,7 @@ class SharedFrontierScheduler:
         meta = request.meta
         portal = meta.get("portal_id") or "_"
         queue = self._queue(portal)
-        if (meta.get("hops") == START_HOPS and request.dont_filter
-                and not meta.get("retry_times") and not meta.get("redirect_times")):
+        if is_start_request(request):
             # every worker yields every start request; the first one to get here schedules it
             seen_key = self.keys.starts
         elif not request.dont_filter:
@@ -375,6 +468,7 @@ class SharedFrontierScheduler:
         for portal in list(self.owned):
             if not self.server.zcard(self.keys.queue(portal)) and not self.server.hlen(self.keys.inflight(portal)):
                 self.owned.remove(portal)
+                self.server.set(self.keys.finished(portal), self.run.encode())
                 self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.owner(portal), self.worker)
 
     # -- in flight
@@ -393,22 +487,69 @@ class SharedFrontierScheduler:
         """A request's output is handed on: it leaves the in-flight hash (after CLUSTER_RELEASE_DELAY)."""
         if request is None:
             return
+        portal = request.meta.get("cluster_portal")
+        snapshot = None
+        if portal and request.meta.get("cluster_token"):
+            # The portal's state and counters are taken now and written when the request leaves the
+            # in-flight hash: a request still in flight when this worker dies is fetched again by the
+            # next owner, who then finds the state (and counts) of every request before it, none after.
+            snapshot = (pickle.dumps(portal_state(self.spider, portal)),
+                        json.dumps(portal_counters(self.stats, portal)).encode())
+            self.touched.add(portal)
         if self.release_delay > 0:
             from twisted.internet import reactor
 
-            reactor.callLater(self.release_delay, self._release, request)
+            call = reactor.callLater(self.release_delay, self._release, request, snapshot)
+            if snapshot is not None:
+                self._releases[request.meta["cluster_token"]] = (call, request, snapshot)
         else:
-            self._release(request)
+            self._release(request, snapshot)
 
-    def _release(self, request: Request) -> None:
+    def _release(self, request: Request, snapshot: tuple[bytes, bytes] | None = None) -> None:
         token, portal = request.meta.get("cluster_token"), request.meta.get("cluster_portal")
-        if token and portal:
-            # the portal's state after this callback, saved as the request leaves the in-flight hash:
-            # whoever takes the portal over finds state and frontier agreeing
+        self._releases.pop(token, None)
+        if token and portal and snapshot is not None:
+            state, counters = snapshot
             pipe = self.server.pipeline()
-            pipe.set(self.keys.state(portal), pickle.dumps(portal_state(self.spider, portal)))
+            pipe.set(self.keys.state(portal), state)
+            pipe.hset(self.keys.counters(portal), self.run, counters)
             pipe.hdel(self.keys.inflight(portal), token)
             pipe.execute()
+
+    # -- one diagnosis per portal (crawler/diagnosis.py asks these at the end of the crawl)
+
+    def diagnoses(self, portal: str) -> bool:
+        """Whether this worker writes the portal's closing diagnosis: exactly one worker of the cluster does.
+
+        The worker that finished the portal (its queue and in-flight hash emptied under its lease, or
+        still holding it as it closes) does; when that worker is gone (killed, its heartbeat expired)
+        or none finished it, the first worker to close does. Either way the claim is taken once per
+        crawl in Redis. A worker whose heartbeat still lives when the others close, and which never
+        closes, leaves its portals undiagnosed.
+        """
+        finisher = self._finisher(portal)
+        if finisher is not None and finisher != self.run and self._alive(finisher):
+            return False
+        owner = self.server.get(self.keys.owner(portal))
+        if finisher is None and owner is not None and owner.decode("utf-8") != self.worker \
+                and self.server.exists(self.keys.worker(owner.decode("utf-8"))):
+            return False  # its owner is alive and marks it finished as it closes
+        return bool(self.server.set(self.keys.diagnosed(portal), self.worker.encode(), nx=True))
+
+    def record_diagnosis(self, diagnosis: dict) -> None:
+        """Publish a portal's closing diagnosis for `nianbao status`."""
+        shown = {k: diagnosis.get(k) for k in ("status", "reports", "errors", "reason")}
+        self.server.set(self.keys.diagnosis(diagnosis["portal_id"]),
+                        json.dumps({**shown, "by": self.worker}, ensure_ascii=False).encode("utf-8"))
+
+    def portal_counters(self, portal: str) -> dict[str, int]:
+        """The portal's counters summed over every worker run that crawled it (blocked: any of them)."""
+        total = dict.fromkeys(PORTAL_COUNTERS, 0)
+        for raw in self.server.hvals(self.keys.counters(portal)):
+            for what, value in json.loads(raw).items():
+                if what in total:
+                    total[what] = max(total[what], value) if what == "blocked" else total[what] + value
+        return total
 
     def _cluster_busy(self) -> bool:
         for raw in self.server.smembers(self.keys.portals):
@@ -606,17 +747,44 @@ SharedRobotsTxtMiddleware = shared_robots_middleware_class()
 # --------------------------------------------------------------------------- archive
 
 
+# bounds on what one URL puts into Redis
+_URL_MAX = 2048
+_VALIDATOR_MAX = 256
+
+
+# a field is set when it exists already or the hash is below its bound (ARGV[3] fields)
+_HSET_BOUNDED = """
+if redis.call('hexists', KEYS[1], ARGV[1]) == 1 or redis.call('hlen', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 class RedisDigestIndex:
     """The cluster's payload digests: the first worker to archive a payload owns it, the others write
-    revisits of its record (archive/capture.py)."""
+    revisits of its record (archive/capture.py).
 
-    def __init__(self, server: Any, key: str) -> None:
+    It also keeps each URL's validators (ETag, Last-Modified) with the record holding its payload
+    (`PREFIX:validators`, one hash, at most CLUSTER_VALIDATORS_MAX URLs), so any worker sends
+    conditional requests for what another worker, or an earlier crawl, fetched.
+    """
+
+    def __init__(self, server: Any, key: str, max_entries: int = 2_000_000) -> None:
         self.server = server
         self.key = key
+        prefix = key.rsplit(":", 1)[0]
+        self.validators_key = f"{prefix}:validators"
+        self.records_key = f"{prefix}:records"
+        self.max_entries = max_entries
+        self._full_logged = False
+        self._hset_bounded = server.register_script(_HSET_BOUNDED)
 
     @classmethod
     def from_settings(cls, settings: Any) -> RedisDigestIndex:
-        return cls(redis_client(settings.get("REDIS_URL")), _keys(settings).digests)
+        return cls(redis_client(settings.get("REDIS_URL")), _keys(settings).digests,
+                   settings.getint("CLUSTER_VALIDATORS_MAX", 2_000_000))
 
     def claim(self, original: Any) -> None:
         """Record a payload archived in full (first writer wins)."""
@@ -633,6 +801,103 @@ class RedisDigestIndex:
         return tuple(found) if found[4] == sha256 else None
 
 
+    # -- validators: what a conditional request sends, and the record a 304 stands for
+
+    def remember_url(self, url: str, status: int, headers: list[tuple[str, str]], kind: str, record: tuple,
+                     revisit_of: Any, warc_file: str, offset: int, truncated: str | None = None) -> None:
+        """Keep url's validators with the record holding its payload, for any worker's next request.
+
+        record is (record_id, date, payload_digest, sha256) of the capture just written (kind
+        `response` or `revisit`); revisit_of the payload's original when it is a revisit. A 304 keeps
+        the entry it answered; a complete 2xx capture without validators drops it.
+        """
+        if truncated or not 200 <= status < 300 or len(url) > _URL_MAX:
+            return
+        record_id, date, digest, sha256 = record
+        if kind == "response":
+            original = [record_id, url, date, digest, sha256]
+            location = [warc_file, offset]
+            if digest:
+                self._hset_bounded(keys=[self.records_key], args=[record_id, json.dumps(location), self.max_entries])
+        elif kind == "revisit" and revisit_of is not None:
+            original = [revisit_of.record_id, revisit_of.url, revisit_of.date, revisit_of.payload_digest,
+                        revisit_of.sha256]
+            found = self.server.hget(self.records_key, revisit_of.record_id)
+            location = json.loads(found) if found is not None else None
+        else:
+            return
+        etag = _header_value(headers, "etag")
+        last_modified = _header_value(headers, "last-modified")
+        if not (etag or last_modified) or len(etag or "") > _VALIDATOR_MAX or len(last_modified or "") > _VALIDATOR_MAX:
+            self.server.hdel(self.validators_key, url)
+            return
+        entry = {"etag": etag, "last_modified": last_modified, "status": status, "original": original,
+                 "location": location}
+        if not self._hset_bounded(keys=[self.validators_key], args=[url, json.dumps(entry), self.max_entries]):
+            if not self._full_logged:
+                logger.warning("%s holds %d URLs (CLUSTER_VALIDATORS_MAX): further URLs get no conditional "
+                               "requests", self.validators_key, self.max_entries)
+                self._full_logged = True
+
+    def _entry(self, url: str) -> dict | None:
+        raw = self.server.hget(self.validators_key, url)
+        return json.loads(raw) if raw is not None else None
+
+    def lookup_url(self, url: str) -> tuple | None:
+        """(record_id, url, date, payload_digest, sha256) of the payload url's last capture holds, or None:
+        what a `304 Not Modified` for url is archived as a revisit of (archive/capture.py)."""
+        entry = self._entry(url)
+        return tuple(entry["original"]) if entry is not None else None
+
+    def previous_capture(self, url: str, warc_dirs: list[Path]) -> dict | None:
+        """url's validators and the record a 304 stands for, when one of warc_dirs holds its file; else None.
+
+        The record's `warc_file` is an absolute path when it is not in the first directory (the
+        worker's own DATA_DIR/warc), which archive.reader.read_record_at reads as it is.
+        """
+        entry = self._entry(url)
+        if entry is None or not entry.get("location") or not (entry.get("etag") or entry.get("last_modified")):
+            return None
+        name, offset = entry["location"]
+        if Path(name).name != name:  # a name from Redis is a file name, never a path
+            return None
+        for index, directory in enumerate(warc_dirs):
+            path = directory / name
+            if path.is_file():
+                record_id, _, date, _, sha256 = entry["original"]
+                return {"record_id": record_id, "timestamp": date, "warc_file": name if index == 0 else str(path),
+                        "offset": offset, "sha256": sha256, "status": entry.get("status"),
+                        "etag": entry.get("etag"), "last_modified": entry.get("last_modified")}
+        return None
+
+
+def _header_value(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+class SharedValidators:
+    """The conditional-request lookup of a distributed worker (crawler/conditional.py): validators from
+    Redis, the archived record read from this worker's WARC files or CLUSTER_ARCHIVE_DIRS."""
+
+    def __init__(self, index: RedisDigestIndex, warc_dirs: list[Path]) -> None:
+        self.index = index
+        self.warc_dirs = warc_dirs
+
+    def previous_capture(self, url: str) -> dict | None:
+        """What ConditionalRequestMiddleware.previous_capture returns, for the whole cluster."""
+        return self.index.previous_capture(url, self.warc_dirs)
+
+
+def shared_validators(settings: Any) -> SharedValidators | None:
+    """The cluster's validator store, or None when the crawl runs alone (the catalog answers then)."""
+    if not distributed_enabled(settings):
+        return None
+    dirs = [Path(settings.get("DATA_DIR", "data")) / "warc"]
+    archive_dirs = settings.getlist("CLUSTER_ARCHIVE_DIRS")
+    dirs += [Path(d) / "warc" for d in archive_dirs if d]
+    return SharedValidators(RedisDigestIndex.from_settings(settings), dirs)
+
+
 def shared_digest_index(settings: Any) -> RedisDigestIndex | None:
     """The cluster's payload-digest index (Redis), or None when the crawl runs alone."""
     if not distributed_enabled(settings):
@@ -641,18 +906,48 @@ def shared_digest_index(settings: Any) -> RedisDigestIndex | None:
 
 
 def cluster_status(url: str, prefix: str = "nianbao") -> dict[str, Any]:
-    """Progress of a cluster: queued and in-flight requests per portal, owners, live workers."""
+    """Progress of a cluster (`nianbao status`).
+
+    Totals of queued and in-flight requests; per worker: alive or not, pages fetched, pages/s since
+    its last heartbeat, items, the portals it holds; per portal: queued, in flight, owner, pages,
+    reports and errors summed over workers, and once it is done the worker that finished it and its
+    closing diagnosis.
+    """
     server = redis_client(url)
     keys = Keys(prefix)
     portals = {}
     for raw in sorted(server.smembers(keys.portals)):
         portal = raw.decode("utf-8")
         owner = server.get(keys.owner(portal))
+        counts = dict.fromkeys(("pages", "reports", "errors"), 0)
+        for value in server.hvals(keys.counters(portal)):
+            for what, n in json.loads(value).items():
+                if what in counts:
+                    counts[what] += n
+        finished = server.get(keys.finished(portal))
+        diagnosis = server.get(keys.diagnosis(portal))
         portals[portal] = {"queued": server.zcard(keys.queue(portal)),
                            "in_flight": server.hlen(keys.inflight(portal)),
-                           "owner": owner.decode("utf-8") if owner else None}
+                           "owner": owner.decode("utf-8") if owner else None, **counts,
+                           "finished_by": finished.decode("utf-8").rsplit("/", 1)[0] if finished else None,
+                           "diagnosis": json.loads(diagnosis) if diagnosis else None}
     workers = sorted(k.decode("utf-8").rsplit(":", 1)[1] for k in server.scan_iter(f"{prefix}:worker:*"))
-    return {"workers": workers, "queued": sum(p["queued"] for p in portals.values()),
+    progress = {}
+    for key in sorted(server.scan_iter(f"{prefix}:progress:*")):
+        wid = key.decode("utf-8").rsplit(":", 1)[1]
+        found = server.get(key)
+        if found is None:
+            continue
+        seen = json.loads(found)
+        progress[wid] = {"alive": wid in workers, "closed": seen.get("closed", False), "pages": seen["pages"],
+                         "pages_per_s": 0.0 if seen.get("closed") else seen["pages_per_s"],
+                         "items": seen["items"], "portals": seen["portals"],
+                         "seconds_since_heartbeat": round(time.time() - seen["at"], 1)}
+    crawl = server.get(keys.crawl)
+    return {"crawl": crawl.decode("ascii") if crawl else None, "workers": workers,
+            "queued": sum(p["queued"] for p in portals.values()),
             "in_flight": sum(p["in_flight"] for p in portals.values()),
+            "portals_done": sum(1 for p in portals.values() if p["finished_by"] or p["diagnosis"]),
             "fingerprints": server.scard(keys.dupefilter), "payloads": server.hlen(keys.digests),
-            "portals": portals}
+            "validators": server.hlen(f"{prefix}:validators"),
+            "worker_progress": progress, "portals": portals}

@@ -24,7 +24,7 @@ import pytest
 from warc_support import ROOT, crawl_portals, read_warcs
 
 from catalog import open_catalog
-from nianbao.sample_portals.server import SamplePortals, peak_concurrency
+from nianbao.sample_portals.server import REGISTRY_ROWS, SamplePortals, peak_concurrency
 
 ONLY = "sample-trs,sample-hanweb,sample-gbk,sample-robotsnav,sample-linkedjs,sample-emptylist,sample-nocolumn"
 PER_HOST = 2
@@ -70,8 +70,8 @@ def _nianbao(*args: str, **kwargs) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
-def _worker(redis_url: str, data: Path, wid: str) -> subprocess.Popen:
-    return _nianbao("worker", "--redis", redis_url, "--data", str(data), "--worker-id", wid,
+def _worker(redis_url: str, data: Path, wid: str, *extra: str) -> subprocess.Popen:
+    return _nianbao("worker", "--redis", redis_url, "--data", str(data), "--worker-id", wid, *extra,
                     "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "TELNETCONSOLE_ENABLED=0",
                     "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={PER_HOST}", "-s", "CLUSTER_LEASE_SECONDS=4",
                     "-s", "CLUSTER_PORTALS_PER_WORKER=2",
@@ -80,46 +80,60 @@ def _worker(redis_url: str, data: Path, wid: str) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="module")
-def cluster(redis_url, tmp_path_factory) -> dict:
+def sample(tmp_path_factory):
+    # one server for both crawls: its pages name its ports, which a second crawl must find unchanged
+    with SamplePortals(registry_path=tmp_path_factory.mktemp("sample") / "portals.csv") as portals:
+        yield portals
+
+
+@pytest.fixture(scope="module")
+def cluster(redis_url, sample, tmp_path_factory) -> dict:
     work = tmp_path_factory.mktemp("cluster")
-    with SamplePortals(registry_path=work / "portals.csv") as portals:
-        single = crawl_portals(portals.registry, work / "single", "-a", f"only={ONLY}")
-        assert single.returncode == 0, single.stderr[-3000:]
-        before = {host: len(portals.intervals(host)) for host in portals.base_urls}
+    portals = sample
+    single = crawl_portals(portals.registry, work / "single", "-a", f"only={ONLY}")
+    assert single.returncode == 0, single.stderr[-3000:]
+    before = {host: len(portals.intervals(host)) for host in portals.base_urls}
 
-        seed = _nianbao("seed", "--redis", redis_url, "--portals", str(portals.registry), "--only", ONLY)
-        out, err = seed.communicate(timeout=60)
-        assert seed.returncode == 0, err
-        assert json.loads(out)["portals"] == len(ONLY.split(","))
+    seed = _nianbao("seed", "--redis", redis_url, "--portals", str(portals.registry), "--only", ONLY)
+    out, err = seed.communicate(timeout=60)
+    assert seed.returncode == 0, err
+    assert json.loads(out)["portals"] == len(ONLY.split(","))
 
-        dirs = {wid: work / wid for wid in ("w1", "w2", "w3")}
-        procs = {wid: _worker(redis_url, path, wid) for wid, path in dirs.items()}
-        # the first worker caught mid-crawl (its open WARC file past 20 kB) is killed
-        deadline = time.monotonic() + 240
-        victim = None
-        while time.monotonic() < deadline and victim is None:
-            for wid, path in dirs.items():
-                open_files = list((path / "warc").glob("*.warc.gz.open")) if (path / "warc").is_dir() else []
-                if procs[wid].poll() is None and open_files and open_files[0].stat().st_size > 20_000:
-                    procs[wid].send_signal(signal.SIGKILL)
-                    victim = wid
-                    break
-            if all(proc.poll() is not None for proc in procs.values()):
+    dirs = {wid: work / wid for wid in ("w1", "w2", "w3")}
+    procs = {wid: _worker(redis_url, path, wid) for wid, path in dirs.items()}
+    # the first worker caught mid-crawl (its open WARC file past 20 kB) is killed
+    deadline = time.monotonic() + 240
+    victim = None
+    while time.monotonic() < deadline and victim is None:
+        for wid, path in dirs.items():
+            open_files = list((path / "warc").glob("*.warc.gz.open")) if (path / "warc").is_dir() else []
+            if procs[wid].poll() is None and open_files and open_files[0].stat().st_size > 20_000:
+                procs[wid].send_signal(signal.SIGKILL)
+                victim = wid
                 break
-            time.sleep(0.02)
-        results = {wid: proc.communicate(timeout=300) for wid, proc in procs.items()}
-        assert victim, "every worker finished before one could be killed"
-        assert procs[victim].returncode == -signal.SIGKILL
-        for wid in dirs:
-            if wid != victim:
-                assert procs[wid].returncode == 0, results[wid][1][-3000:]
-        left_open = list((dirs[victim] / "warc").glob("*.open"))
-        # the killed worker comes back: repairs its file, lists what its catalog lacked, finds nothing left
-        restart = _worker(redis_url, dirs[victim], victim)
-        _, restart_err = restart.communicate(timeout=300)
-        assert restart.returncode == 0, restart_err[-3000:]
+        if all(proc.poll() is not None for proc in procs.values()):
+            break
+        time.sleep(0.02)
+    results = {wid: proc.communicate(timeout=300) for wid, proc in procs.items()}
+    assert victim, "every worker finished before one could be killed"
+    assert procs[victim].returncode == -signal.SIGKILL
+    for wid in dirs:
+        if wid != victim:
+            assert procs[wid].returncode == 0, results[wid][1][-3000:]
+    for wid, (_, log) in results.items():  # kept beside the data for a failure's post-mortem
+        (work / f"{wid}.log").write_text(log, encoding="utf-8")
+    left_open = list((dirs[victim] / "warc").glob("*.open"))
+    # the killed worker comes back: repairs its file, lists what its catalog lacked, finds nothing left
+    restart = _worker(redis_url, dirs[victim], victim)
+    _, restart_err = restart.communicate(timeout=300)
+    assert restart.returncode == 0, restart_err[-3000:]
+    (work / f"{victim}.restart.log").write_text(restart_err, encoding="utf-8")
 
-        intervals = [i for host in portals.base_urls for i in portals.intervals(host)[before[host]:]]
+    by_host = {host: portals.intervals(host)[before[host]:] for host in portals.base_urls}
+    intervals = [i for host in portals.base_urls for i in by_host[host]]
+    status = _nianbao("status", "--redis", redis_url)
+    status_out, err = status.communicate(timeout=60)
+    assert status.returncode == 0, err
 
     merged = work / "merged"
     merge = _nianbao("catalog", "merge", "--data", str(merged), *map(str, dirs.values()))
@@ -128,10 +142,36 @@ def cluster(redis_url, tmp_path_factory) -> dict:
     again = _nianbao("catalog", "merge", "--data", str(merged), *map(str, dirs.values()))
     again_out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
-    return {"work": work, "single": work / "single", "merged": merged, "dirs": dirs, "intervals": intervals,
+    return {"work": work, "single": work / "single", "merged": merged, "dirs": dirs, "intervals": intervals, "by_host": by_host,
             "victim": victim,
             "left_open": left_open, "restart_err": restart_err, "again": json.loads(again_out),
-            "worker_logs": {wid: r[1] for wid, r in results.items()}}
+            "worker_logs": {wid: r[1] for wid, r in results.items()}, "status": json.loads(status_out)}
+
+
+@pytest.fixture(scope="module")
+def second_crawl(redis_url, sample, cluster) -> dict:
+    """The same portals crawled again by two fresh workers, reading the first crawl's merged archive."""
+    work = cluster["work"]
+    seed = _nianbao("seed", "--redis", redis_url, "--portals", str(sample.registry), "--only", ONLY, "--reset")
+    _, err = seed.communicate(timeout=60)
+    assert seed.returncode == 0, err
+    dirs = {wid: work / wid for wid in ("x1", "x2")}
+    procs = {wid: _worker(redis_url, path, wid, "-s", f"CLUSTER_ARCHIVE_DIRS={cluster['merged']}")
+             for wid, path in dirs.items()}
+    for proc in procs.values():
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-3000:]
+    merged = work / "merged2"
+    merge = _nianbao("catalog", "merge", "--data", str(merged), *map(str, dirs.values()))
+    _, err = merge.communicate(timeout=300)
+    assert merge.returncode == 0, err
+    stats: dict[str, int] = {}
+    for path in dirs.values():
+        for (raw,) in open_catalog(path / "catalog.db").execute("select stats from crawls"):
+            for key, value in json.loads(raw or "{}").items():
+                if key.startswith(("conditional/", "warc/")) and isinstance(value, int):
+                    stats[key] = stats.get(key, 0) + value
+    return {"merged": merged, "stats": stats}
 
 
 def _documents(data: Path) -> set[tuple]:
@@ -186,6 +226,16 @@ def test_robots_txt_is_fetched_once_per_host(cluster) -> None:
     assert 0 < len(robots) <= hosts + 1
 
 
+def test_each_start_page_is_fetched_once_by_the_cluster(cluster) -> None:
+    # every worker yields every start request; the first one schedules it (browser-rendered portals
+    # are left out: Chromium fetches their pages again for the rendering). A start page the killed
+    # worker had in flight is fetched once more, for at most the two portals it held.
+    counts = {host: [i[2] for i in cluster["by_host"][host]].count(REGISTRY_ROWS[host][2])
+              for host in ("trs", "hanweb", "gbk", "robotsnav", "nocolumn")}
+    assert set(counts.values()) <= {1, 2}, counts
+    assert list(counts.values()).count(2) <= 2, counts
+
+
 def test_killed_worker_loses_nothing_and_its_file_is_repaired(cluster) -> None:
     assert cluster["left_open"], "the killed worker left its WARC file open"
     assert "repaired leftover WARC file" in cluster["restart_err"]
@@ -197,6 +247,94 @@ def test_killed_worker_loses_nothing_and_its_file_is_repaired(cluster) -> None:
     assert {r.h("WARC-Record-ID") for r in records if r.type != "metadata"} == listed
 
 
+def _diagnoses(data: Path) -> list[tuple]:
+    db = open_catalog(data / "catalog.db")
+    return sorted(tuple(r) for r in db.execute("select portal_id, status, reports from portal_diagnoses"))
+
+
+def test_one_diagnosis_per_portal_agreeing_with_one_process(cluster) -> None:
+    single = _diagnoses(cluster["single"])
+    assert {status for _, status, _ in single} >= {"ok", "no_column"}
+    # a list, not a set: a portal diagnosed by two workers would show twice
+    assert _diagnoses(cluster["merged"]) == single
+
+
+def test_status_shows_workers_and_each_portals_diagnosis(cluster) -> None:
+    status = cluster["status"]
+    assert status["queued"] == 0 and status["in_flight"] == 0
+    single = {portal: (state, reports) for portal, state, reports in _diagnoses(cluster["single"])}
+    shown = {portal: (p["diagnosis"]["status"], p["diagnosis"]["reports"]) for portal, p in status["portals"].items()}
+    assert shown == single
+    assert status["portals_done"] == len(single)
+    assert {portal: p["reports"] for portal, p in status["portals"].items()} == {
+        portal: reports for portal, (_, reports) in single.items()}
+    progress = status["worker_progress"]
+    assert set(progress) == {"w1", "w2", "w3"}
+    assert all(w["closed"] and not w["alive"] for w in progress.values())
+    assert sum(w["pages"] for w in progress.values()) > 100
+
+
 def test_merge_is_idempotent(cluster) -> None:
     assert cluster["again"]["captures"] == 0 and cluster["again"]["documents"] == 0
     assert cluster["again"]["warc_files"] == 0
+
+
+def test_a_second_crawl_on_fresh_workers_asks_conditionally_and_stores_no_payload(cluster, second_crawl) -> None:
+    stats = second_crawl["stats"]
+    # every document request carried validators another worker's capture left in Redis, and was
+    # answered from the first crawl's archive
+    assert stats.get("conditional/requests", 0) >= 20, stats
+    assert stats.get("conditional/not_modified") == stats["conditional/requests"], stats
+    assert stats.get("conditional/restored_from_archive") == stats["conditional/not_modified"], stats
+    assert not stats.get("conditional/refetched"), stats
+    assert _documents(second_crawl["merged"]) == _documents(cluster["single"])
+    first = read_warcs(cluster["merged"] / "warc")
+    second = read_warcs(second_crawl["merged"] / "warc")
+    # a page the first crawl never fetched (discovery's order differs between crawls) is new; a
+    # payload the first crawl stored is never stored again
+    before = {r.h("WARC-Payload-Digest") for r in first if r.type == "response" and r.payload}
+    again = [r.h("WARC-Target-URI") for r in second
+             if r.type == "response" and r.payload and r.h("WARC-Payload-Digest") in before]
+    assert again == [], "payloads the first crawl stored were stored again"
+    revisits = [r for r in second if r.type == "revisit"]
+    assert len(revisits) > 5 * len([r for r in second if r.type == "response" and r.payload])
+    not_modified = [r for r in second if r.type == "revisit" and "server-not-modified" in (r.h("WARC-Profile") or "")]
+    assert len(not_modified) == stats["conditional/not_modified"]
+    # every revisit points at a record one of the two crawls stored
+    ids = {r.h("WARC-Record-ID") for r in first + second}
+    assert all(r.h("WARC-Refers-To") in ids for r in second if r.type == "revisit")
+    assert _diagnoses(second_crawl["merged"]) == _diagnoses(cluster["single"])
+
+
+def test_validators_in_redis_are_bounded_and_name_only_files(redis_url, tmp_path) -> None:
+    from crawler.distributed import RedisDigestIndex, redis_client
+
+    index = RedisDigestIndex(redis_client(redis_url), "bounds:digests", max_entries=2)
+    headers = [("ETag", '"abc"'), ("Last-Modified", "Mon, 03 Mar 2025 00:00:00 GMT")]
+    for n in range(3):
+        index.remember_url(f"http://a.test/{n}", 200, headers, "response", (f"<urn:{n}>", "d", "sha1:X", "s"),
+                           None, "f.warc.gz", 10 * n)
+    assert index.lookup_url("http://a.test/1")[0] == "<urn:1>"
+    assert index.lookup_url("http://a.test/2") is None  # past CLUSTER_VALIDATORS_MAX
+    # an oversized validator is not kept, and drops what the URL had
+    index.remember_url("http://a.test/0", 200, [("ETag", "x" * 5000)], "response", ("<urn:9>", "d", "sha1:Y", "t"),
+                       None, "f.warc.gz", 0)
+    assert index.lookup_url("http://a.test/0") is None
+    # a 304 or a truncated capture leaves the entry as it was
+    index.remember_url("http://a.test/1", 304, headers, "revisit", ("<urn:8>", "d", None, None), None, "g", 0)
+    assert index.lookup_url("http://a.test/1")[0] == "<urn:1>"
+    # validators are sent only when the record's file is readable, and a file name never becomes a path
+    own, shared = tmp_path / "own", tmp_path / "shared"
+    own.mkdir()
+    shared.mkdir()
+    assert index.previous_capture("http://a.test/1", [own, shared]) is None
+    (shared / "f.warc.gz").write_bytes(b"")
+    found = index.previous_capture("http://a.test/1", [own, shared])
+    assert found["warc_file"] == str(shared / "f.warc.gz") and found["offset"] == 10
+    assert found["etag"] == '"abc"' and found["record_id"] == "<urn:1>"
+    index.server.hset(index.validators_key, "http://a.test/evil", json.dumps(
+        {"etag": "e", "last_modified": None, "status": 200, "original": ["<urn:e>", "u", "d", "x", "s"],
+         "location": ["../../etc/passwd", 0]}))
+    assert index.previous_capture("http://a.test/evil", [own, shared]) is None
+    for key in index.server.scan_iter("bounds:*"):
+        index.server.delete(key)
