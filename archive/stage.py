@@ -297,7 +297,7 @@ def check_carry_link(db: Any, report_id: int) -> list[int]:
 
 
 def _hints(doc: dict) -> dict:
-    hints = {k: doc.get(k) for k in ("title", "year", "published") if doc.get(k) not in (None, "")}
+    hints = {k: doc.get(k) for k in ("title", "year", "published", "content_type") if doc.get(k) not in (None, "")}
     agency = doc.get("publisher") or doc.get("portal_agency")
     if agency:
         hints["agency"] = agency

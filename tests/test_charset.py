@@ -201,3 +201,16 @@ def test_crawler_and_parser_read_a_page_alike() -> None:
         crawled = repair_encoding(_response(body, content_type))
         assert crawled.encoding == charset.decode_bytes(body, content_type).encoding
         assert html_reader.decode(body, "page", content_type)[0].lstrip("\ufeff") == crawled.text.lstrip("\ufeff")
+
+
+def test_the_content_type_a_document_was_served_with_is_charset_evidence_for_the_parser() -> None:
+    # the parser stage passes the archived Content-Type as a hint (archive/stage.py)
+    from nianbao.parse import parse_bytes
+
+    page = ("<html><head><title>某某局2023年政府信息公開工作年度報告</title></head>"
+            "<body><p>本年度共收到政府信息公開申請12件。</p></body></html>").encode("big5")
+    bare = parse_bytes(page, "report.html")
+    served = parse_bytes(page, "report.html", {"content_type": "text/html; charset=Big5"})
+    assert any("no charset declared" in w for w in bare.warnings), bare.warnings
+    assert not any("charset" in w for w in served.warnings), served.warnings
+    assert "某某局" in (served.title or "")

@@ -57,7 +57,8 @@ def parse_layout(layout: Layout, source: str, hints: dict | None = None,
 
 def parse_bytes(data: bytes, source: str, hints: dict | None = None,
                 timeout: float | None = None) -> ParsedReport:
-    """Parse one document's bytes. `hints` (title, agency, year, published from the crawl) fill gaps.
+    """Parse one document's bytes. `hints` (title, agency, year, published from the crawl) fill gaps;
+    its `content_type` (the Content-Type the document was served with) is charset evidence for text.
 
     `timeout` (seconds) is checked between stages; the parser stage enforces hard limits itself.
     Raises ReaderError for unreadable documents and ParseTimeout when the limit is exceeded.
@@ -66,7 +67,7 @@ def parse_bytes(data: bytes, source: str, hints: dict | None = None,
 
     deadline = time.monotonic() + timeout if timeout else None
     kind = _sniff(data)
-    layout = read(data, kind, source=source)
+    layout = read(data, kind, source=source, content_type=(hints or {}).get("content_type"))
     _check_time(deadline, source, "reading")
     report = parse_layout(layout, source, hints, deadline)
     report.content_type = CONTENT_TYPES.get(layout.kind, "application/octet-stream")

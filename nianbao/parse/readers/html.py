@@ -37,8 +37,8 @@ def decode(data: bytes, source: str = "HTML", content_type: str | None = None) -
     return decoded.text, decoded.encoding, [f"{source}: {note}" for note in decoded.notes()]
 
 
-def _parse(data: bytes, source: str, warnings: list[str] | None = None):
-    text, _, notes = decode(data, source)
+def _parse(data: bytes, source: str, warnings: list[str] | None = None, content_type: str | None = None):
+    text, _, notes = decode(data, source, content_type)
     if warnings is not None:
         warnings.extend(notes)
     text = _XML_DECL.sub("", text)
@@ -157,10 +157,12 @@ def image_sources(data: bytes) -> list[str]:
     return [img.get("src") for img in (body if body is not None else root).iter("img") if img.get("src")]
 
 
-def read(data: bytes, source: str = "HTML", images: Mapping[str, bytes] | None = None) -> Layout:
-    """Read a page: title, article paragraphs and tables; `images` (src → bytes) are OCR'd in place."""
+def read(data: bytes, source: str = "HTML", images: Mapping[str, bytes] | None = None,
+         content_type: str | None = None) -> Layout:
+    """Read a page: title, article paragraphs and tables; `images` (src → bytes) are OCR'd in place.
+    `content_type` is the Content-Type the page was served with (charset evidence)."""
     warnings: list[str] = []
-    root = _parse(data, source, warnings)
+    root = _parse(data, source, warnings, content_type)
     out = _Lines()
     title = root.find(".//title")
     if title is not None and _squash(title.text_content()):

@@ -36,9 +36,10 @@ class TextDecodeError(ValueError):
 _MAX_REPLACED_SHARE = 0.05
 
 
-def decode(data: bytes, source: str = "text") -> tuple[str, list[str]]:
-    """Decode `data` as text (`nianbao.charset`: BOM, then sniffing) and say how, when not plain UTF-8."""
-    decoded = decode_bytes(data, markup=False)
+def decode(data: bytes, source: str = "text", content_type: str | None = None) -> tuple[str, list[str]]:
+    """Decode `data` as text (`nianbao.charset`: BOM, the served charset, then sniffing) and say how,
+    when not plain UTF-8."""
+    decoded = decode_bytes(data, content_type, markup=False)
     if decoded.replacements > max(8, len(decoded.text) * _MAX_REPLACED_SHARE):
         raise TextDecodeError(f"{source}: not text in any known charset "
                               f"({decoded.replacements} undecodable sequences as {decoded.encoding})")
@@ -172,7 +173,7 @@ def text_lines(text: str) -> list[list[str]]:
     return lines
 
 
-def read(data: bytes, source: str = "text") -> Layout:
+def read(data: bytes, source: str = "text", content_type: str | None = None) -> Layout:
     """Read plain text into a Layout."""
-    text, warnings = decode(data, source)
+    text, warnings = decode(data, source, content_type)
     return Layout(lines=text_lines(text), kind="txt", warnings=warnings)
