@@ -13,6 +13,8 @@ import pytest
 from documents_support import needs_soffice
 
 from nianbao.parse import parse_bytes
+from nianbao.parse.layout import Layout
+from nianbao.parse.mapper import map_layout
 from nianbao.sample_portals.documents.blocks import Cell, Paragraph, Table, report_blocks
 from nianbao.sample_portals.documents.docx_writer import (
     USABLE_WIDTH_CM,
@@ -241,3 +243,35 @@ def test_pdf_table2_dropped_and_table4_rows(report2021: dict) -> None:
     assert got == expected
     got4, expected4 = _t4(report2021, parsed)
     assert got4 == expected4
+
+
+def _table2_layout(header_lines: list[list[str]], rows: list[list[str]]) -> Layout:
+    """A 2019 table 2 (第二十条第（一）项) with the given header lines, then a 2019 table 3 marker row."""
+    return Layout(lines=[["二、主动公开政府信息情况"], ["第二十条第（一）项", "", "", ""], *header_lines, *rows,
+                         ["第二十条第（五）项"], ["信息内容", "上一年项目数量", "本年增/减", "处理决定数量"],
+                         ["行政许可", "1", "2", "3"],
+                         ["三、收到和处理政府信息公开申请情况"], ["（六）其他处理", "0", "0", "0", "0", "0", "0", "0"]],
+                  warnings=[], kind="txt")
+
+
+def test_header_label_split_over_two_lines_is_joined() -> None:
+    header = [["信息内容"], ["对外公开总数量"], ["本年新"], ["制作数量"], ["本年新公开数量"]]
+    mapped = map_layout(_table2_layout(header, [["规章", "30", "10", "20"]]))
+    assert mapped.version == "2019"
+    assert [mapped.cells[f"t2.regulations.{c}"] for c in ("made", "published", "total_public")] == [10, 20, 30]
+    assert mapped.cells["t2.licensing.decisions"] == 3
+
+
+def test_header_labels_cut_short_take_the_template_order_as_tie_break() -> None:
+    header = [["信息内容", "对外公开总数量", "本年新", "本年新"]]
+    mapped = map_layout(_table2_layout(header, [["规章", "30", "10", "20"]]))
+    assert [mapped.cells[f"t2.regulations.{c}"] for c in ("made", "published", "total_public")] == [10, 20, 30]
+    assert sum("(cut short)" in w for w in mapped.warnings) == 2
+
+
+def test_values_that_do_not_fit_the_printed_header_fall_back_to_the_template_order() -> None:
+    """A header line lost in extraction (two labels printed, three values): the template order, warned."""
+    header = [["信息内容", "本年新制作数量", "对外公开总数量"]]
+    mapped = map_layout(_table2_layout(header, [["规章", "1", "2", "3"]]))
+    assert [mapped.cells[f"t2.regulations.{c}"] for c in ("made", "published", "total_public")] == [1, 2, 3]
+    assert any("read in the template's column order" in w for w in mapped.warnings)

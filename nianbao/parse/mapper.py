@@ -480,9 +480,10 @@ def _t2_headers(ctx: _Context, start: int, rows: list[RawRow], version: str) -> 
                 break
             texts[:0] = [c for c in line.cells if c.strip()]
             index -= 1
-        # a sub-table starts at its caption (第二十条第（五）项) or its 信息内容 header cell
-        if any("信息内容" in normalize(t) or normalize(t).startswith("第二十条") for t in texts):
-            current = table2_columns(texts, ctx.template, version)
+        # a sub-table starts at its caption (第二十条第（五）项), its 信息内容 header cell or its column labels
+        found = table2_columns(texts, ctx.template, version) if texts else None
+        if found is not None or any("信息内容" in normalize(t) or normalize(t).startswith("第二十条") for t in texts):
+            current = found
             if current is not None:
                 ctx.warnings.extend(f"line {row.line}: {w}" for w in current.warnings)
         out.append(current)
@@ -502,7 +503,7 @@ def _t2_row_columns(ctx: _Context, row: RawRow, header: PrintedColumns | None, v
     template_columns: list[str | None] = list(spec.columns)
     if header is not None and header.columns != template_columns:
         fitted, missing = _fit(row, len(header.columns), artifact)
-        if not missing:
+        if not missing and len(row.core()) <= len(header.columns):
             lost = [c for c in spec.columns if c not in header.columns]
             if lost:
                 ctx.warnings.append(f"{where}: no printed column for {', '.join(labels[c] for c in lost)}; "
