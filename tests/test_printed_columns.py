@@ -275,3 +275,20 @@ def test_values_that_do_not_fit_the_printed_header_fall_back_to_the_template_ord
     mapped = map_layout(_table2_layout(header, [["规章", "1", "2", "3"]]))
     assert [mapped.cells[f"t2.regulations.{c}"] for c in ("made", "published", "total_public")] == [1, 2, 3]
     assert any("read in the template's column order" in w for w in mapped.warnings)
+
+
+def test_table4_rows_one_value_per_line() -> None:
+    """Table 4 as rows, extracted one cell per line (the 行政诉讼 cell spanning its two rows printed once)."""
+    lines = [["三、收到和处理政府信息公开申请情况"], ["（六）其他处理", "0", "0", "0", "0", "0", "0", "0"],
+             ["四、结转下年度继续办理", "0", "0", "0", "0", "0", "0", "0"],
+             ["四、政府信息公开行政复议、行政诉讼情况"], ["类别"], *([label] for label in T4_LABELS),
+             ["行政诉讼"], ["复议后起诉"], ["2"], ["0"], ["1"], ["5"], ["8"],
+             ["未经复议直接起诉"], ["0"], ["3"], ["0"], ["0"], ["3"],
+             ["行政复议"], ["1"], ["0"], ["2"], ["1"], ["4"],
+             ["五、存在的主要问题及改进情况"], ["本年度无。"]]
+    mapped = map_layout(Layout(lines=lines, warnings=[], kind="txt"), version="2019")
+    expected = {"review": [1, 0, 2, 1, 4], "litigation_direct": [0, 3, 0, 0, 3],
+                "litigation_after_review": [2, 0, 1, 5, 8]}
+    for group, values in expected.items():
+        assert [mapped.cells[f"t4.{group}.{c}"] for c in T4_COLUMNS] == values, group
+    assert "t4" in mapped.tables_found

@@ -727,8 +727,10 @@ def _map_table4(ctx: _Context, start: int, stop: int) -> bool:
     header = next((i for i in range(start, stop) if matcher.is_t4_header(lines[i])), None)
     if header is None:
         return False
-    header_lines = [line.cells for line in itertools.takewhile(lambda li: not li.has_values, lines[header:stop])]
-    by_rows = table4_row_columns(header_lines, template)
+    # When the groups are rows, the header is the column labels above the first group label.
+    header_lines = [line.cells for line in itertools.takewhile(
+        lambda li: not li.has_values and not table4_group_of_label("".join(li.texts)), lines[header:stop])]
+    by_rows = table4_row_columns(header_lines, template) if header_lines else None
     if by_rows is not None and _map_table4_rows(ctx, header, stop, by_rows):
         return True
     order = _table4_order(ctx, header, stop)
@@ -809,8 +811,8 @@ def _map_table4_rows(ctx: _Context, header: int, stop: int, printed: PrintedColu
             continue
         current = RawRow(RowSpec(key=group, label=label or group), label, line.number, line.region_after_labels())
         rows.append(current)
-    if not any(r.spec.key in template.t4_groups for r in rows):
-        return False
+    if not any(r.spec.key in template.t4_groups for r in rows) or any(len(r.core()) > width for r in rows):
+        return False  # no group labels its row, or a row holds more values than the header has columns
     warnings.extend(printed.warnings)
     seen: list[str] = []
     for row in rows:
