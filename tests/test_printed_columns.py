@@ -292,3 +292,12 @@ def test_table4_rows_one_value_per_line() -> None:
     for group, values in expected.items():
         assert [mapped.cells[f"t4.{group}.{c}"] for c in T4_COLUMNS] == values, group
     assert "t4" in mapped.tables_found
+
+
+def test_misread_header_label_in_its_template_place() -> None:
+    """A label OCR garbled beyond fuzzy reach, where the one unnamed column belongs: that column."""
+    header = [["信息内容", "本年新制作数量", "木年靳公幵", "对外公开总数量"]]
+    mapped = map_layout(_table2_layout(header, [["规章", "1", "2", "3"]]))
+    assert [mapped.cells[f"t2.regulations.{c}"] for c in ("made", "published", "total_public")] == [1, 2, 3]
+    assert any("'木年靳公幵' names no column" in w for w in mapped.warnings)
+    assert any("in the place of" in w for w in mapped.warnings)

@@ -501,6 +501,16 @@ def _t2_row_columns(ctx: _Context, row: RawRow, header: PrintedColumns | None, v
     """
     spec, labels = row.spec, ctx.template.raw["table2"][version]["columns"]
     template_columns: list[str | None] = list(spec.columns)
+    if header is not None and None in header.columns:
+        # Labels misread beyond fuzzy reach (OCR) standing exactly where the template's unnamed
+        # columns belong are those columns; anywhere else they stay unknown.
+        unnamed = iter(c for c in spec.columns if c not in header.columns)
+        trial = [c if c is not None else next(unnamed, None) for c in header.columns]
+        if trial == template_columns:
+            unknown = [t for c, t in zip(header.columns, header.labels, strict=True) if c is None]
+            ctx.warnings.append(f"{where}: header label(s) {', '.join(unknown)} read as the template's "
+                                f"column(s) they stand in the place of")
+            header = None
     if header is not None and header.columns != template_columns:
         fitted, missing = _fit(row, len(header.columns), artifact)
         if not missing and len(row.core()) <= len(header.columns):
