@@ -2,7 +2,9 @@
 
 Real documents flatten their tables in many ways (tab runs, one value per line, labels split, fused,
 truncated or moved, a column lost on some rows, headers repeated after a page break); the mapper reads
-rows as "label, then values" and places values by the template's column order.
+rows as "label, then values" and places values under their printed column headers (table 2's
+sub-table headers, table 3's applicant columns, table 4's groups and columns, or table 4's groups
+printed as rows), the template's column order breaking ties.
 """
 
 from __future__ import annotations
