@@ -206,3 +206,156 @@ def table4_order(lines: list[list[str]], template: Template) -> Table4Order | No
     if sorted(run) != sorted(template.t4_columns):
         run = list(template.t4_columns)  # the template order breaks the tie
     return Table4Order(groups, run, warnings)
+
+
+# Table 2 ---------------------------------------------------------------------------------------------
+# Its sub-tables (第二十条第（一）项, （五）, （六）, （八）, （九）) each print a header row: 信息内容, then
+# the column labels. Captions and the row-label header are not columns.
+_T2_ROW_HEADER = "信息内容"
+_T2_CAPTION = re.compile(r"^第[一二三四五六七八九十0-9]+条")
+
+
+@dataclass
+class PrintedColumns:
+    """A header row as printed (a table 2 sub-table's, or table 4's when its groups are rows): a template
+    column key per printed column (None: a label the template does not have or that could not be
+    placed), the labels as printed, and warnings."""
+
+    columns: list[str | None]
+    labels: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _t2_labels(template: Template, version: str) -> dict[str, str]:
+    own = dict(template.raw["table2"][version]["columns"])
+    other = next(v for v in template.raw["table2"] if v not in ("money_columns", "signed_columns", version))
+    # A column of the other template version printed here (a report mixing the templates).
+    foreign = {f"foreign:{k}": label for k, label in template.raw["table2"][other]["columns"].items()}
+    return {**own, **foreign}
+
+
+def _t2_candidates(text: str, labels: dict[str, str], index: LabelIndex) -> tuple[list[str], str]:
+    """The column keys a header cell may name, and how it was matched ("exact", "fuzzy", "prefix", "")."""
+    core = label_core(text)
+    exact = [k for k, label in labels.items() if label_core(label) == core]
+    if exact:
+        return exact[:1], "exact"
+    found = index.match(text)
+    if found is not None and found.key is not None:
+        return [found.key], "fuzzy"
+    # a label cut short by a narrow cell ("本年新" for 本年新制作数量 and 本年新公开数量)
+    if len(core) >= 3:
+        prefixed = [k for k, label in labels.items() if label_core(label).startswith(core)
+                    and not k.startswith("foreign:")]
+        if prefixed:
+            return prefixed, "prefix"
+    return [], ""
+
+
+def table2_columns(texts: list[str], template: Template, version: str) -> PrintedColumns | None:
+    """The columns one table 2 header prints, from its cells in reading order (header lines flattened),
+    or None when no cell names a table 2 column.
+
+    A label split over two cells ("本年新" + "制作数量") is joined; a label cut short to a prefix of
+    several columns takes the first of them not otherwise printed, in the template's order.
+    """
+    labels = _t2_labels(template, version)
+    index = LabelIndex(labels.items())
+    tokens = [t.strip() for t in texts if t.strip() and len(normalize(t)) <= MAX_HEADER_CELL]
+    tokens = [t for t in tokens if not _T2_CAPTION.match(normalize(t))]
+    heads = [i for i, t in enumerate(tokens) if label_core(t) == _T2_ROW_HEADER]
+    if heads:
+        tokens = tokens[heads[-1] + 1:]
+    merged: list[tuple[str, list[str], str]] = []
+    i = 0
+    while i < len(tokens):
+        keys, how = _t2_candidates(tokens[i], labels, index)
+        if how != "exact" and i + 1 < len(tokens):
+            joined_keys, joined_how = _t2_candidates(tokens[i] + tokens[i + 1], labels, index)
+            if joined_how == "exact":
+                merged.append((tokens[i] + tokens[i + 1], joined_keys, joined_how))
+                i += 2
+                continue
+        merged.append((tokens[i], keys, how))
+        i += 1
+    if not heads:  # no 信息内容: what precedes the first column label is a caption or heading
+        first = next((n for n, (_, keys, _) in enumerate(merged) if keys), None)
+        if first is None:
+            return None
+        merged = merged[first:]
+    if not any(keys for _, keys, _ in merged):
+        return None
+    own = template.raw["table2"][version]["columns"]
+    taken = {keys[0] for _, keys, how in merged if len(keys) == 1}
+    columns: list[str | None] = []
+    warnings: list[str] = []
+    for text, keys, how in merged:
+        key: str | None = None
+        if len(keys) == 1:
+            key = keys[0]
+        elif keys:
+            free = [k for k in keys if k not in taken]
+            key = free[0] if free else None
+            if key:
+                taken.add(key)
+                warnings.append(f"table 2 header {text!r} (cut short) read as {own[key]!r}, the template's "
+                                f"order breaking the tie")
+        if key is not None and key.startswith("foreign:") and key.removeprefix("foreign:") in own:
+            key = key.removeprefix("foreign:")  # the other version's wording of the same column
+        if key is not None and key.startswith("foreign:"):
+            warnings.append(f"table 2 header {text!r} is not a column of the {version} template; "
+                            f"its values ignored")
+            key = None
+        elif key is None:
+            warnings.append(f"table 2 header {text!r} names no column of the {version} template; "
+                            f"its values ignored")
+        elif how == "fuzzy":
+            warnings.append(f"table 2 header {text!r} read as {own[key]!r} (fuzzy match)")
+        columns.append(key)
+    return PrintedColumns(columns, [t for t, _, _ in merged], warnings)
+
+
+def table4_group_of_label(text: str) -> str | None:
+    """The table 4 group a row label names when the groups are printed as rows ("行政复议",
+    "行政诉讼 未经复议直接起诉", "复议后起诉"), "group:litigation" for a bare 行政诉讼, else None."""
+    norm = normalize(text)
+    if "直接起诉" in norm or ("未经复议" in norm and "诉" in norm):
+        return "litigation_direct"
+    if "复议后" in norm and "诉" in norm:
+        return "litigation_after_review"
+    if "行政复议" in norm and "诉讼" not in norm:
+        return "review"
+    if "行政诉讼" in norm:
+        return _T4_PARENT
+    return None
+
+
+def table4_row_columns(lines: list[list[str]], template: Template) -> PrintedColumns | None:
+    """Table 4's columns when each group is printed as a row: the column labels of its header line in
+    reading order (a corner cell before the first label skipped; a label the template lacks is None),
+    or None when the header names groups (the template's layout) or no column."""
+    column_labels = [(c["key"], c["label"]) for c in template.raw["table4"]["columns"]]
+    index = LabelIndex(column_labels)
+    exact = {label_core(label): key for key, label in column_labels}
+    columns: list[str | None] = []
+    labels: list[str] = []
+    warnings: list[str] = []
+    for _, texts in _tokens(lines):
+        if any(_t4_group(t) for t in texts):
+            return None
+        for text in texts:
+            key = _classify(text, index, exact)
+            if key is None and not columns:
+                continue  # the corner cell over the row labels
+            if key is not None and key in columns:
+                warnings.append(f"table 4 header {text!r} printed twice; the second column ignored")
+                key = None
+            elif key is not None and label_core(text) not in exact:
+                warnings.append(f"table 4 header {text!r} read as {dict(column_labels)[key]!r} (fuzzy match)")
+            elif key is None:
+                warnings.append(f"table 4 header {text!r} names no column of the template; its values ignored")
+            columns.append(key)
+            labels.append(text)
+    if not any(columns):
+        return None
+    return PrintedColumns(columns, labels, warnings)

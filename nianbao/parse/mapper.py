@@ -2,7 +2,9 @@
 
 Real documents flatten their tables in many ways (tab runs, one value per line, labels split, fused,
 truncated or moved, a column lost on some rows, headers repeated after a page break); the mapper reads
-rows as "label, then values" and places values by the template's column order.
+rows as "label, then values" and places values under their printed column headers (table 2's
+sub-table headers, table 3's applicant columns, table 4's groups and columns, or table 4's groups
+printed as rows), the template's column order breaking ties.
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from nianbao.parse.headers import Table3Columns, Table4Order, money_unit, table3_columns, table4_order
+from nianbao.parse.headers import (
+    PrintedColumns,
+    Table3Columns,
+    Table4Order,
+    money_unit,
+    table2_columns,
+    table3_columns,
+    table4_group_of_label,
+    table4_order,
+    table4_row_columns,
+)
 from nianbao.parse.labels import LabelIndex, label_core
 from nianbao.parse.layout import Layout
 from nianbao.parse.numbers import parse_number
@@ -432,23 +444,103 @@ def _map_table2(ctx: _Context, start: int, stop: int) -> bool:
             if unit:
                 units.append((line.number, unit))
     artifact = _trailing_artifact(rows, widths)
+    headers = _t2_headers(ctx, start, rows, matcher.version)
     seen = set()
-    for row in rows:
+    for row, header in zip(rows, headers, strict=True):
         spec = row.spec
         if spec.key in seen:
             continue
         seen.add(spec.key)
-        fitted, missing = _fit(row, len(spec.columns), artifact)
         where = f"line {row.line} (table 2 {spec.label})"
-        money = [c in template.money_columns for c in spec.columns]
-        if missing:
-            warnings.append(f"{where}: {len(fitted)} values for {len(spec.columns)} columns; "
-                            f"cannot tell which is missing, row left blank")
+        columns = _t2_row_columns(ctx, row, header, matcher.version, artifact, where)
+        if columns is None:
             continue
+        fitted, _ = _fit(row, len(columns), artifact)
+        money = [c in template.money_columns for c in columns]
         unit = next((u for number, u in reversed(units) if number < row.line), None)
-        for column, value in zip(spec.columns, _values(fitted, money, where, warnings, unit), strict=True):
-            ctx.put(f"t2.{spec.key}.{column}", value)
+        for column, value in zip(columns, _values(fitted, money, where, warnings, unit), strict=True):
+            if column is not None:
+                ctx.put(f"t2.{spec.key}.{column}", value)
     return bool(rows)
+
+
+def _t2_headers(ctx: _Context, start: int, rows: list[RawRow], version: str) -> list[PrintedColumns | None]:
+    """Each table 2 row's sub-table header as printed above it (None: none readable, template order).
+
+    The header is the run of lines without values right above the row's label; a row with values
+    right above it continues the sub-table of the row before.
+    """
+    out: list[PrintedColumns | None] = []
+    current: PrintedColumns | None = None
+    floor = start
+    for row in rows:
+        texts: list[str] = []
+        index = row.line - 2  # the line above the label (line numbers count from 1)
+        while index >= floor:
+            line = ctx.lines[index]
+            if line.has_values or any(len(n) > MAX_LABEL_CHARS for n in line.norms):
+                break
+            texts[:0] = [c for c in line.cells if c.strip()]
+            index -= 1
+        # a sub-table starts at its caption (第二十条第（五）项), its 信息内容 header cell or its column labels
+        found = table2_columns(texts, ctx.template, version) if texts else None
+        if found is not None or any("信息内容" in normalize(t) or normalize(t).startswith("第二十条") for t in texts):
+            current = found
+            if current is not None:
+                ctx.warnings.extend(f"line {row.line}: {w}" for w in current.warnings)
+        out.append(current)
+        floor = row.line  # the previous row's label line bounds the next header
+    return out
+
+
+def _t2_row_columns(ctx: _Context, row: RawRow, header: PrintedColumns | None, version: str, artifact: bool,
+                    where: str) -> list[str | None] | None:
+    """The columns one table 2 row's values are read into, by its printed header; None: row left blank.
+
+    The printed header decides when the row holds as many values as it names columns; a column it
+    does not print stays blank, a printed column the row's template lacks is ignored. When the values
+    do not fit the printed header, the template order breaks the tie.
+    """
+    spec, labels = row.spec, ctx.template.raw["table2"][version]["columns"]
+    template_columns: list[str | None] = list(spec.columns)
+    if header is not None and None in header.columns:
+        # Labels misread beyond fuzzy reach (OCR) standing exactly where the template's unnamed
+        # columns belong are those columns; anywhere else they stay unknown.
+        unnamed = iter(c for c in spec.columns if c not in header.columns)
+        trial = [c if c is not None else next(unnamed, None) for c in header.columns]
+        if trial == template_columns:
+            unknown = [t for c, t in zip(header.columns, header.labels, strict=True) if c is None]
+            ctx.warnings.append(f"{where}: header label(s) {', '.join(unknown)} read as the template's "
+                                f"column(s) they stand in the place of")
+            header = None
+    if header is not None and header.columns != template_columns:
+        fitted, missing = _fit(row, len(header.columns), artifact)
+        if not missing and len(row.core()) <= len(header.columns):
+            lost = [c for c in spec.columns if c not in header.columns]
+            if lost:
+                ctx.warnings.append(f"{where}: no printed column for {', '.join(labels[c] for c in lost)}; "
+                                    f"left blank")
+            ignored = [label for key, label in zip(header.columns, header.labels, strict=True)
+                       if key is not None and key not in spec.columns]
+            if ignored:
+                ctx.warnings.append(f"{where}: printed column(s) {', '.join(ignored)} not in this row's template "
+                                    f"columns; their values ignored")
+            if [c for c in header.columns if c in spec.columns] != [c for c in spec.columns if c in header.columns]:
+                ctx.warnings.append(f"{where}: columns printed in the order {', '.join(header.labels)}; "
+                                    f"read by their headers")
+            return [c if c in spec.columns else None for c in header.columns]
+        fitted, missing = _fit(row, len(spec.columns), artifact)
+        if not missing:
+            ctx.warnings.append(f"{where}: the header prints {len(header.columns)} columns "
+                                f"({', '.join(header.labels)}) but the row holds {len(fitted)} values; "
+                                f"read in the template's column order")
+            return template_columns
+    fitted, missing = _fit(row, len(spec.columns), artifact)
+    if missing:
+        ctx.warnings.append(f"{where}: {len(fitted)} values for {len(spec.columns)} columns; "
+                            f"cannot tell which is missing, row left blank")
+        return None
+    return template_columns
 
 
 def _table3_header(ctx: _Context, start: int, stop: int) -> Table3Columns | None:
@@ -647,6 +739,12 @@ def _map_table4(ctx: _Context, start: int, stop: int) -> bool:
     header = next((i for i in range(start, stop) if matcher.is_t4_header(lines[i])), None)
     if header is None:
         return False
+    # When the groups are rows, the header is the column labels above the first group label.
+    header_lines = [line.cells for line in itertools.takewhile(
+        lambda li: not li.has_values and not table4_group_of_label("".join(li.texts)), lines[header:stop])]
+    by_rows = table4_row_columns(header_lines, template) if header_lines else None
+    if by_rows is not None and _map_table4_rows(ctx, header, stop, by_rows):
+        return True
     order = _table4_order(ctx, header, stop)
     groups = order.groups if order else template.t4_groups
     columns = order.columns if order else template.t4_columns
@@ -689,6 +787,70 @@ def _map_table4(ctx: _Context, start: int, stop: int) -> bool:
             value = next(values)
             if group is not None:
                 ctx.put(f"t4.{group}.{column}", value)
+    return True
+
+
+def _map_table4_rows(ctx: _Context, header: int, stop: int, printed: PrintedColumns) -> bool:
+    """Table 4 printed one group per row (行政复议 / 行政诉讼·未经复议直接起诉 / 行政诉讼·复议后起诉 as row
+    labels under one header of result columns): each row's values go to the group its label names,
+    under the columns its header prints. False when no row label names a group (not this layout)."""
+    lines, template, warnings = ctx.lines, ctx.template, ctx.warnings
+    width = len(printed.columns)
+    rows: list[RawRow] = []
+    pending: str | None = None
+    current: RawRow | None = None
+    for index in range(header, stop):
+        line = lines[index]
+        if line.is_blank:
+            continue
+        label = "".join(line.texts)
+        group = table4_group_of_label(label) if label and len(normalize(label)) <= MAX_LABEL_CHARS else None
+        if not line.has_values:
+            if group is not None:
+                pending = group  # a label on its own line, its values on the lines after it
+                continue
+            if rows and (_is_section_heading(line, template) or any(len(n) > MAX_HEADER_CHARS for n in line.norms)):
+                break
+            continue
+        if not label and current is not None and len([c for c in current.cells if c.strip()]) < width:
+            current.cells.extend(c for c in line.cells if c.strip())  # one value per line
+            continue
+        group = group or (pending if not label else None)
+        pending = None
+        if group is None:
+            if rows:
+                break
+            continue
+        current = RawRow(RowSpec(key=group, label=label or group), label, line.number, line.region_after_labels())
+        rows.append(current)
+    if not any(r.spec.key in template.t4_groups for r in rows) or any(len(r.core()) > width for r in rows):
+        return False  # no group labels its row, or a row holds more values than the header has columns
+    warnings.extend(printed.warnings)
+    seen: list[str] = []
+    for row in rows:
+        where = f"line {row.line} (table 4 row {row.label[:20] or row.spec.key})"
+        group = row.spec.key
+        if group not in template.t4_groups:
+            warnings.append(f"{where}: 行政诉讼 is not split into 未经复议直接起诉 and 复议后起诉; its cells left blank")
+            continue
+        if group in seen:
+            warnings.append(f"{where}: group printed twice; kept the first")
+            continue
+        fitted, missing = _fit(row, width, trailing_artifact=False)
+        if missing:
+            warnings.append(f"{where}: {len(fitted)} values for {width} printed columns; row left blank")
+            continue
+        seen.append(group)
+        for column, value in zip(printed.columns, _values(fitted, [False] * width, where, warnings), strict=True):
+            if column is not None:
+                ctx.put(f"t4.{group}.{column}", value)
+    lost = [g for g in template.t4_groups if g not in seen]
+    if lost:
+        warnings.append(f"table 4: no printed row for {', '.join(lost)}; those cells left blank")
+    absent = [c for c in template.t4_columns if c not in printed.columns]
+    if absent:
+        warnings.append(f"table 4 header: no printed column for {', '.join(absent)}; those cells left blank")
+    warnings.append("table 4 printed one group per row; read by its row labels and column headers")
     return True
 
 

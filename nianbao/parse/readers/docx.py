@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import posixpath
-import zipfile
 
 from lxml import etree
 
 from nianbao.parse.layout import Layout
+from nianbao.parse.readers.package import BoundedPackage, PackageBombError, PackageError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -130,21 +129,27 @@ def _in_sdt_of(tc, tr) -> bool:
 
 
 class _DocxPackage:
+    """The package's parts, each decompressed within the zip caps (a DOCX is a zip, so it can be a bomb)."""
+
     def __init__(self, data: bytes, source: str) -> None:
         try:
-            self.zip = zipfile.ZipFile(io.BytesIO(data))
-            self.document = etree.fromstring(self.zip.read("word/document.xml"))
-        except (zipfile.BadZipFile, KeyError) as exc:
-            raise DocxReadError(f"{source}: not a DOCX package (no word/document.xml)") from exc
+            self.zip = BoundedPackage(data, source, "DOCX")
+            self.document = self.zip.xml("word/document.xml")
+        except PackageBombError as exc:
+            raise DocxReadError(str(exc)) from exc
+        except (PackageError, KeyError) as exc:
+            raise DocxReadError(f"{source}: not a DOCX package (no readable word/document.xml: {exc})") from exc
         except etree.XMLSyntaxError as exc:
             raise DocxReadError(f"{source}: word/document.xml is not well-formed ({exc})") from exc
         self.targets: dict[str, str] = {}
         try:
-            rels = etree.fromstring(self.zip.read("word/_rels/document.xml.rels"))
+            rels = self.zip.xml("word/_rels/document.xml.rels")
             for rel in rels:
                 target = rel.get("Target", "")
                 self.targets[rel.get("Id", "")] = target if target.startswith("/") else posixpath.join("word", target)
-        except (KeyError, etree.XMLSyntaxError):
+        except PackageBombError as exc:
+            raise DocxReadError(str(exc)) from exc
+        except (KeyError, PackageError, etree.XMLSyntaxError):
             pass  # no relationships: no images to OCR
 
     def image(self, rel_id: str) -> bytes | None:
@@ -153,7 +158,9 @@ class _DocxPackage:
             return None
         try:
             return self.zip.read(posixpath.normpath(name).lstrip("/"))
-        except KeyError:
+        except PackageBombError as exc:
+            raise DocxReadError(str(exc)) from exc
+        except (KeyError, PackageError):
             return None
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
-import zipfile
 
 from lxml import etree
 
 from nianbao.parse.layout import Layout
+from nianbao.parse.readers.package import BoundedPackage, PackageError
 from nianbao.parse.readers.pdf import PageAssembler, positioned_lines
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -38,14 +37,13 @@ def _resolve(base: str, ref: str) -> str:
     return posixpath.normpath(posixpath.join(base, ref))
 
 
-def _xml(archive: zipfile.ZipFile, name: str, source: str):
-    # names in the zip are case-sensitive but producers are not always consistent
-    lookup = {n.lower(): n for n in archive.namelist()}
-    real = lookup.get(name.lower())
-    if real is None:
-        raise OfdReadError(f"{source}: OFD part {name} is missing")
+def _xml(archive: BoundedPackage, name: str, source: str):
     try:
-        return etree.fromstring(archive.read(real))
+        return archive.xml(name)
+    except KeyError as exc:
+        raise OfdReadError(f"{source}: OFD part {name} is missing") from exc
+    except PackageError as exc:
+        raise OfdReadError(str(exc)) from exc
     except etree.XMLSyntaxError as exc:
         raise OfdReadError(f"{source}: OFD part {name} is not well-formed XML ({exc})") from exc
 
@@ -91,10 +89,10 @@ def _is_rectangle(path_obj) -> bool:
 def read(data: bytes, source: str = "OFD") -> Layout:
     """Read every page of the first document of an OFD package."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise OfdReadError(f"{source}: not a zip archive, so not an OFD file") from exc
-    with archive:
+        archive = BoundedPackage(data, source, "OFD")
+    except PackageError as exc:
+        raise OfdReadError(str(exc)) from exc
+    try:
         root = _xml(archive, "OFD.xml", source)
         doc_roots = [("".join(e.itertext())).strip() for e in _children(root, "DocRoot")]
         if not doc_roots or not doc_roots[0]:
@@ -110,4 +108,6 @@ def read(data: bytes, source: str = "OFD") -> Layout:
             assembled.add_page(number, positioned_lines(words, edges, tolerance=1.0))
         if not pages:
             assembled.warnings.append(f"{source}: the OFD document lists no pages")
+    finally:
+        archive.close()
     return Layout(lines=assembled.lines, kind="ofd", warnings=assembled.warnings)
