@@ -25,6 +25,7 @@ TOOLS = {
     "nianbao": "(a) nianbao, full WARC archive",
     "scrapy": "(b) same spider, WARC_ENABLED=False",
     "wget": "(c) wget --mirror --warc-file",
+    "floor": "(d) minimal Scrapy spider (Scrapy's own floor)",
 }
 
 
@@ -76,6 +77,10 @@ def run_tool(tool: str, portal: BigPortal, work: Path, latency_ms: float, plan: 
     stats_file = out / "scrapy-stats.json"
     if tool == "wget":
         command = _wget_command(portal, out)
+        written = out
+    elif tool == "floor":
+        command = [sys.executable, "-m", "bench.crawl_floor", "--portals", str(registry), "--stats",
+                   str(stats_file), *(["--window", str(window)] if window else [])]
         written = out
     else:
         command = _scrapy_command(registry, out / "data", stats_file, tool == "nianbao", window, child_args)
