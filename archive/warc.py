@@ -104,12 +104,19 @@ def _with_digests(url: str, warc_type: str, body: bytes | memoryview, http_heade
         http_headers.compute_headers_buffer(None)
         block.update(http_headers.headers_buff)
     block.update(body)
-    warc_headers = {**warc_headers, "WARC-Payload-Digest": payload_digest,
-                    "WARC-Block-Digest": "sha1:" + base64.b32encode(block.digest()).decode("ascii")}
-    return _builder.create_warc_record(
-        url, warc_type, payload=_payload_stream(body), length=len(body), http_headers=http_headers,
-        warc_headers_dict=warc_headers, warc_content_type=warc_content_type,
-    )
+    fields = [*warc_headers.items(), ("WARC-Payload-Digest", payload_digest),
+              ("WARC-Block-Digest", "sha1:" + base64.b32encode(block.digest()).decode("ascii")),
+              ("WARC-Type", warc_type)]
+    if url:
+        fields.append(("WARC-Target-URI", url))
+    # what warcio's RecordBuilder.create_warc_record makes of these, with the headers in its order,
+    # built directly: its header rewrites and digest checks cost more than the record itself
+    record = ArcWarcRecord("warc", warc_type, StatusAndHeaders("", fields, protocol=WARC_VERSION),
+                           _payload_stream(body), http_headers,
+                           warc_content_type or warc_headers.get("Content-Type")
+                           or _builder.WARC_RECORDS.get(warc_type, "application/warc-record"), len(body))
+    record.payload_length = len(body)
+    return record
 
 
 class _ViewReader(io.RawIOBase):

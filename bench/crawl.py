@@ -12,6 +12,7 @@ running at the 0 ms window, which bounds the run time of the whole benchmark.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -61,9 +62,10 @@ def _wget_command(portal: BigPortal, out: Path) -> list[str]:
 
 def run_tool(tool: str, portal: BigPortal, work: Path, latency_ms: float, plan: CrawlPlan,
              sample_every_s: float = 1.0, window_s: float | None = None, label: str | None = None,
-             child_args: list[str] | None = None) -> dict:
+             child_args: list[str] | None = None, checkout: Path | None = None) -> dict:
     """One crawl by `tool` over `portal` at `latency_ms`; returns its figures (child_args go to
-    bench.crawl_child)."""
+    bench.crawl_child). `checkout` runs another checkout's code (its bench/ and crawler), to compare
+    versions in one run."""
     name = label or f"{tool}-{int(latency_ms)}ms"
     out = work / name
     shutil.rmtree(out, ignore_errors=True)
@@ -87,7 +89,10 @@ def run_tool(tool: str, portal: BigPortal, work: Path, latency_ms: float, plan: 
         written = out / "data"
     # Scrapy closes itself at the window (CLOSESPIDER_TIMEOUT) and gets time to finish its files;
     # wget is stopped by signal
-    measured: Measured = run_measured(command, cwd=REPO, timeout_s=plan.timeout_s,
+    env = None
+    if checkout is not None:
+        env = {**os.environ, "PYTHONPATH": str(checkout)}
+    measured: Measured = run_measured(command, cwd=checkout or REPO, env=env, timeout_s=plan.timeout_s,
                                       window_s=window if tool == "wget" else (window + 120 if window else None),
                                       sample_every_s=sample_every_s, log_path=out / "run.log")
     served = portal.stats()

@@ -39,7 +39,9 @@ def summarise(runs: list[dict]) -> dict[str, dict]:
         if not mine:
             continue
         cpu = [r["cpu_s_per_1000_pages"] for r in mine]
-        out[tool] = {"label": TOOLS[tool], "runs": len(mine), "pages": [r["pages"] for r in mine],
+        name, _, base = tool.partition("@")
+        label = TOOLS[name] + (" — before (baseline checkout)" if base else "")
+        out[tool] = {"label": label, "runs": len(mine), "pages": [r["pages"] for r in mine],
                      "complete": all(r["complete"] for r in mine), "cpu_per_1000": cpu,
                      "min": min(cpu), "median": round(statistics.median(cpu), 2),
                      "pages_per_s_median": statistics.median(r["pages_per_s"] for r in mine)}
@@ -64,7 +66,12 @@ def table(summary: dict[str, dict]) -> str:
                        ("scrapy", "wget", "(b) WARC off / (c) wget"),
                        ("floor", "wget", "(d) plain Scrapy / (c) wget"),
                        ("scrapy", "floor", "(b) WARC off / (d) plain Scrapy"),
-                       ("nianbao", "floor", "(a) nianbao / (d) plain Scrapy")):
+                       ("nianbao", "floor", "(a) nianbao / (d) plain Scrapy"),
+                       ("nianbao@base", "scrapy@base", "before: WARC overhead (a) / (b)"),
+                       ("nianbao@base", "wget", "before: (a) nianbao / (c) wget"),
+                       ("scrapy@base", "wget", "before: (b) WARC off / (c) wget"),
+                       ("nianbao", "nianbao@base", "(a) after / before"),
+                       ("scrapy", "scrapy@base", "(b) after / before")):
         lines.append(f"| {name} | {ratio(a, b, 'min')} | {ratio(a, b, 'median')} |")
     return "\n".join(lines)
 
@@ -77,9 +84,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--tools", default="nianbao,scrapy,floor,wget")
     parser.add_argument("--work", type=Path, default=RESULTS / "work" / "crawl-cost")
     parser.add_argument("--out", type=Path, default=RESULTS / "crawl-cost.json")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout (e.g. `git archive` of main): its nianbao and WARC-off crawls "
+                             "run beside these, in the same repeats, as `nianbao@base` and `scrapy@base`")
     args = parser.parse_args(argv)
     tools = [t for t in args.tools.split(",") if t]
-    unknown = set(tools) - set(TOOLS)
+    if args.baseline:
+        tools += [f"{t}@base" for t in tools if t in ("nianbao", "scrapy")]
+    unknown = {t.split("@")[0] for t in tools} - set(TOOLS)
     if unknown:
         parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
     plan = CrawlPlan(pages=args.pages, hosts=args.hosts, latencies_ms=(0.0,), window_s=600.0)
@@ -87,13 +99,16 @@ def main(argv: list[str] | None = None) -> dict:
     with BigPortal(args.hosts, items_for_pages(args.pages, args.hosts)) as portal:
         for repeat in range(args.repeats):
             for tool in tools:
-                result = run_tool(tool, portal, args.work, 0.0, plan, label=f"{tool}-{repeat}")
+                name, _, base = tool.partition("@")
+                result = run_tool(name, portal, args.work, 0.0, plan, label=f"{name}{base}-{repeat}",
+                                  checkout=args.baseline if base else None)
+                result["tool"] = tool
                 result.pop("rss_samples", None)
                 result["repeat"] = repeat
                 runs.append(result)
                 print(f"{tool} #{repeat}: {result['pages']} pages, {result['cpu_s']} CPU s, "
                       f"{result['cpu_s_per_1000_pages']} CPU s/1000 pages, {result['wall_s']} s wall", flush=True)
-                shutil.rmtree(args.work / f"{tool}-{repeat}", ignore_errors=True)
+                shutil.rmtree(args.work / f"{name}{base}-{repeat}", ignore_errors=True)
     summary = summarise(runs)
     body = {"pages": args.pages, "hosts": args.hosts, "repeats": args.repeats,
             "load_average_at_end": os.getloadavg(), "runs": runs, "summary": summary}
