@@ -27,6 +27,7 @@ TOOLS = {
     "scrapy": "(b) same spider, WARC_ENABLED=False",
     "wget": "(c) wget --mirror --warc-file",
     "floor": "(d) minimal Scrapy spider (Scrapy's own floor)",
+    "floor8": "(d') minimal Scrapy spider, CONCURRENT_ITEMS=8 as nianbao",
 }
 
 
@@ -80,9 +81,10 @@ def run_tool(tool: str, portal: BigPortal, work: Path, latency_ms: float, plan: 
     if tool == "wget":
         command = _wget_command(portal, out)
         written = out
-    elif tool == "floor":
+    elif tool in ("floor", "floor8"):
         command = [sys.executable, "-m", "bench.crawl_floor", "--portals", str(registry), "--stats",
-                   str(stats_file), *(["--window", str(window)] if window else [])]
+                   str(stats_file), *(["--window", str(window)] if window else []),
+                   *(["--concurrent-items", "8"] if tool == "floor8" else [])]
         written = out
     else:
         command = _scrapy_command(registry, out / "data", stats_file, tool == "nianbao", window, child_args)

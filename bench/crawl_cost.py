@@ -10,8 +10,12 @@ elsewhere falls on all of them; each figure is given as the minimum and the medi
 - (a) `nianbao`: the portals spider with the WARC capture (bench.crawl_child);
 - (b) `scrapy`: the same spider with WARC_ENABLED=False;
 - (d) `floor`: a minimal Scrapy spider that follows every link and stores nothing (bench.crawl_floor),
-  Scrapy's own per-page cost on this machine;
+  Scrapy's own per-page cost on this machine; (d') `floor8` the same with CONCURRENT_ITEMS=8, as
+  nianbao's settings have it;
 - (c) `wget`: `wget --mirror --warc-file`.
+
+`--baseline DIR` also runs another checkout's (a) and (b) (e.g. `git archive main | tar -x -C DIR`)
+in the same repeats, so before and after are measured under the same load.
 
 Writes bench/results/crawl-cost.json (or --out) and prints a Markdown table.
 """
@@ -65,7 +69,9 @@ def table(summary: dict[str, dict]) -> str:
                        ("nianbao", "wget", "(a) nianbao / (c) wget"),
                        ("scrapy", "wget", "(b) WARC off / (c) wget"),
                        ("floor", "wget", "(d) plain Scrapy / (c) wget"),
+                       ("floor8", "wget", "(d') plain Scrapy, CONCURRENT_ITEMS=8 / (c) wget"),
                        ("scrapy", "floor", "(b) WARC off / (d) plain Scrapy"),
+                       ("scrapy", "floor8", "(b) WARC off / (d') plain Scrapy, CONCURRENT_ITEMS=8"),
                        ("nianbao", "floor", "(a) nianbao / (d) plain Scrapy"),
                        ("nianbao@base", "scrapy@base", "before: WARC overhead (a) / (b)"),
                        ("nianbao@base", "wget", "before: (a) nianbao / (c) wget"),
@@ -81,7 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--tools", default="nianbao,scrapy,floor,wget")
+    parser.add_argument("--tools", default="nianbao,scrapy,floor,floor8,wget")
     parser.add_argument("--work", type=Path, default=RESULTS / "work" / "crawl-cost")
     parser.add_argument("--out", type=Path, default=RESULTS / "crawl-cost.json")
     parser.add_argument("--baseline", type=Path, default=None,

@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--portals", required=True, help="the registry CSV bench.bigportal writes")
     parser.add_argument("--stats", required=True, help="write the crawl's Scrapy stats here (JSON)")
     parser.add_argument("--window", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--concurrent-items", type=int, default=100,
+                        help="Scrapy's CONCURRENT_ITEMS (its default 100; nianbao's settings use 8)")
     args = parser.parse_args(argv)
 
     import scrapy
@@ -55,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         "LOGSTATS_INTERVAL": 30,
         "USER_AGENT": "nianbao-bench-floor",
         "CLOSESPIDER_TIMEOUT": args.window or 0,
+        "CONCURRENT_ITEMS": args.concurrent_items,
     }
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(FloorSpider)
