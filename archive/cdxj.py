@@ -91,6 +91,10 @@ class LiveIndex:
             with open(tmp, "w", encoding="utf-8") as fh:
                 fh.writelines(lines)
             os.replace(tmp, out)
+        except FileNotFoundError:
+            # another worker's update_indexes, sharing the directory, took the lines of a file no longer
+            # `.open` for a killed crawl's: it indexes the file from the WARC instead
+            logger.info("%s: live CDXJ lines gone; indexed from the WARC", warc_file)
         except OSError as exc:  # update_indexes indexes the file from the WARC instead
             logger.error("%s: cannot write the live CDXJ index: %s", warc_file, exc)
         finally:
