@@ -18,7 +18,7 @@ import surt
 from cdxj_indexer.main import CDXJIndexer
 from warcio.timeutils import iso_date_to_timestamp
 
-from archive.warc import OPEN_SUFFIX, UNINDEXED, WARC_SUFFIX, closed_warc_files
+from archive.warc import CDXJ_RECORDS, OPEN_SUFFIX, UNINDEXED, WARC_SUFFIX, closed_warc_files
 
 logger = logging.getLogger(__name__)
 
@@ -111,11 +111,17 @@ def index_path(indexes_dir: Path, warc_file: Path) -> Path:
     return indexes_dir / (warc_file.name[: -len(WARC_SUFFIX)] + INDEX_SUFFIX)
 
 
+class _Indexer(CDXJIndexer):
+    # the wacz package appends "warcinfo" to CDXJIndexer.DEFAULT_RECORDS (a shared list) when it is
+    # imported; an index is the same whichever modules the process has loaded, and the same as LiveIndex's
+    DEFAULT_RECORDS = list(CDXJ_RECORDS)
+
+
 def index_warc(warc_file: Path, out: Path) -> Path:
     """Index one WARC file into out (written beside it first, then moved into place)."""
     tmp = out.with_name(out.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        CDXJIndexer(output=fh, inputs=[str(warc_file)], sort=True, post_append=True).process_all()
+        _Indexer(output=fh, inputs=[str(warc_file)], sort=True, post_append=True).process_all()
     os.replace(tmp, out)
     return out
 

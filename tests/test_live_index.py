@@ -62,6 +62,12 @@ def test_live_index_is_cdxj_indexers_index(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+def test_the_index_is_the_same_after_the_wacz_package_is_imported(tmp_path: Path) -> None:
+    import wacz.waczindexer  # noqa: F401 - appends "warcinfo" to cdxj-indexer's default record types
+
+    test_live_index_is_cdxj_indexers_index(tmp_path)
+
+
 def test_a_file_with_a_post_request_is_indexed_by_cdxj_indexer(tmp_path: Path) -> None:
     archive = ExchangeArchive(tmp_path, "test", 1 << 30, {"software": "test"})
     _crawl(archive, with_post=True)
