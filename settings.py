@@ -22,6 +22,9 @@ USER_AGENT = f"nianbao/0.1 (+{CONTACT_URL}; archive of government information-di
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Scrapy starts this many asyncio tasks for every response's callback output (default 100); the
+# pipeline is synchronous, so more than a few only cost CPU (about 20 % of the crawl's, bench/README.md)
+CONCURRENT_ITEMS = 8
 # holds CONCURRENT_REQUESTS_PER_DOMAIN when several requests of one host are queued at once
 # (crawler.budget.BudgetedDownloader is that downloader, also dropping a spent portal's queued requests unsent)
 DOWNLOADER = "crawler.budget.BudgetedDownloader"

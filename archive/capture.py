@@ -30,7 +30,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Response
 
-from archive.cdxj import update_indexes
+from archive.cdxj import LiveIndex, update_indexes
 from archive.warc import (
     ORIGINAL_HEADER_PREFIX,
     PROFILE_IDENTICAL_PAYLOAD,
@@ -139,9 +139,11 @@ class ExchangeArchive:
         self.stats = stats
         self.crawl_id = crawl_id  # a value or a callable returning the current crawl's id
         self.repaired = repair_open_files(self.warc_dir) if self.warc_dir.is_dir() else []
+        # each file's CDXJ index is written as the file closes, from the records written to it
+        self.index = LiveIndex(self.data_dir / "indexes")
         self.writer = WarcFileWriter(self.warc_dir, prefix=prefix, max_size=max_size, warcinfo=warcinfo,
                                      on_warcinfo=self._warcinfo_written, before_rotate=self.flush,
-                                     host=worker_id)
+                                     host=worker_id, index=self.index)
         self._by_digest: dict[str, _Original] = {}
         self._by_url: dict[str, _Original] = {}
         self.batch_rows = batch_rows
@@ -415,6 +417,7 @@ class ExchangeArchive:
         """List pending rows, close the open WARC file; returns every file this archive closed."""
         self.flush()
         self.writer.close()
+        self.index.close()
         if self.db is not None:
             self.db.conn.close()
             self.db = None

@@ -15,12 +15,14 @@ import http.client
 import io
 import logging
 import os
+import re
 import socket
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from warcio.recordbuilder import RecordBuilder
 from warcio.recordloader import ArcWarcRecord
@@ -102,12 +104,19 @@ def _with_digests(url: str, warc_type: str, body: bytes | memoryview, http_heade
         http_headers.compute_headers_buffer(None)
         block.update(http_headers.headers_buff)
     block.update(body)
-    warc_headers = {**warc_headers, "WARC-Payload-Digest": payload_digest,
-                    "WARC-Block-Digest": "sha1:" + base64.b32encode(block.digest()).decode("ascii")}
-    return _builder.create_warc_record(
-        url, warc_type, payload=_payload_stream(body), length=len(body), http_headers=http_headers,
-        warc_headers_dict=warc_headers, warc_content_type=warc_content_type,
-    )
+    fields = [*warc_headers.items(), ("WARC-Payload-Digest", payload_digest),
+              ("WARC-Block-Digest", "sha1:" + base64.b32encode(block.digest()).decode("ascii")),
+              ("WARC-Type", warc_type)]
+    if url:
+        fields.append(("WARC-Target-URI", url))
+    # what warcio's RecordBuilder.create_warc_record makes of these, with the headers in its order,
+    # built directly: its header rewrites and digest checks cost more than the record itself
+    record = ArcWarcRecord("warc", warc_type, StatusAndHeaders("", fields, protocol=WARC_VERSION),
+                           _payload_stream(body), http_headers,
+                           warc_content_type or warc_headers.get("Content-Type")
+                           or _builder.WARC_RECORDS.get(warc_type, "application/warc-record"), len(body))
+    record.payload_length = len(body)
+    return record
 
 
 class _ViewReader(io.RawIOBase):
@@ -207,9 +216,135 @@ def payload_digests(body: bytes) -> tuple[str, str]:
 
 def encode_record(record: ArcWarcRecord) -> bytes:
     """A record serialised as one gzip member: pure, so it may run on a worker thread."""
-    sink = io.BytesIO()
-    WARCWriter(GzipMembers(sink), gzip=False, warc_version=WARC_VERSION).write_record(record)
-    return sink.getvalue()
+    return _encode(record)[0]
+
+
+def _encode(record: ArcWarcRecord) -> tuple[bytes, tuple | None]:
+    """(gzip member, CDXJ fields) of a record; see `index_fields` for the second."""
+    parts = _record_parts(record)
+    if parts is None:
+        # what the fast path does not cover (warcinfo, records without digests): warcio writes it
+        sink = io.BytesIO()
+        WARCWriter(GzipMembers(sink), gzip=False, warc_version=WARC_VERSION).write_record(record)
+        return sink.getvalue(), index_fields(record)
+    head, http_block, body = parts
+    return gzip_member(head, http_block, body), index_fields(record)
+
+
+def _record_parts(record: ArcWarcRecord) -> tuple[bytes, bytes, bytes | memoryview] | None:
+    """The WARC head, HTTP head and body of a record whose digests and length are set, or None.
+
+    The bytes warcio's writer would produce, without its per-16 KB copies and stream reads: the body
+    is taken as a view of the buffer it is already in.
+    """
+    headers = record.rec_headers
+    if record.length is None or not headers.get_header("WARC-Block-Digest"):
+        return None
+    if record.rec_type not in _builder.NO_PAYLOAD_DIGEST_TYPES and not headers.get_header("WARC-Payload-Digest"):
+        return None
+    http_block = b""
+    if record.http_headers:
+        record.http_headers.compute_headers_buffer(None)
+        http_block = record.http_headers.headers_buff
+    if record.rec_type == "revisit":
+        body: bytes | memoryview = b""
+    else:
+        body = _stream_view(record.raw_stream, record.length)
+        if body is None:
+            return None
+    if record.content_type is not None:
+        headers.replace_header("Content-Type", record.content_type)
+    headers.replace_header("Content-Length", str(len(http_block) + len(body)))
+    return headers.to_bytes(encoding="utf-8"), http_block, body
+
+
+def _stream_view(stream, length: int | None) -> memoryview | None:  # noqa: ANN001 - a payload stream
+    """The unread part of an in-memory payload stream, without copying it (None for other streams)."""
+    if isinstance(stream, io.BytesIO):
+        view = stream.getbuffer()[stream.tell():]
+    elif isinstance(stream, _ViewReader):
+        view = stream.view[stream.pos:]
+    else:
+        return None
+    return view if length is None else view[:length]
+
+
+# Bodies at least this large are tested for compressibility before they are gzipped (see gzip_member).
+INCOMPRESSIBLE_MIN_BYTES = 32 * 1024
+_SAMPLE_BYTES = 8 * 1024
+
+
+def _incompressible(body: bytes | memoryview) -> bool:
+    """Whether deflate would save under 10 % of body, judged from a sample of its middle.
+
+    PDFs, DOCX/ZIP/OFD and images are compressed already: deflating them at level 6 costs ~2 ms per
+    140 KB PDF to save 2-3 %. A sample of 8 KB at level 1 decides in a few microseconds.
+    """
+    middle = len(body) // 2
+    sample = body[middle:middle + _SAMPLE_BYTES]
+    squeezer = zlib.compressobj(1)
+    return len(squeezer.compress(sample)) + len(squeezer.flush()) > 0.9 * len(sample)
+
+
+def gzip_member(*parts: bytes | memoryview) -> bytes:
+    """One gzip member holding parts in order; the last part (the body) decides the level.
+
+    An incompressible body is stored (deflate level 0: still a gzip member every reader takes, with
+    its CRC) instead of spending the CPU of level 6 on it.
+    """
+    body = parts[-1]
+    level = 0 if len(body) >= INCOMPRESSIBLE_MIN_BYTES and _incompressible(body) else GzipMembers.LEVEL
+    compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    out = [compressor.compress(part) for part in parts]
+    out.append(compressor.compress(b"\r\n\r\n"))
+    out.append(compressor.flush())
+    return b"".join(out)
+
+
+# cdxj-indexer's defaults (archive/cdxj.py indexes with them): records indexed, the mime's cut
+CDXJ_RECORDS = ("response", "revisit", "resource", "metadata")
+_MIME_CUT = re.compile(r"[;\s]")
+
+
+def index_fields(record: ArcWarcRecord) -> tuple | None:
+    """What cdxj-indexer (default fields, POST bodies appended) would index of a record, taken from the
+    record as written: (url, WARC-Date, fields) with fields url, mime, status and digest as it has
+    them; None when it indexes nothing; `UNINDEXED` when only cdxj-indexer itself can index the file
+    (a POST or PUT request, whose body it folds into the URL key, or a record without a URL).
+    """
+    headers = record.rec_headers
+    kind = record.rec_type
+    if kind == "request":
+        method = record.http_headers.protocol.upper() if record.http_headers else ""
+        return UNINDEXED if method in ("POST", "PUT") else None
+    if kind not in CDXJ_RECORDS:
+        return None
+    content_type = headers.get_header("Content-Type")
+    if kind in ("resource", "metadata") and content_type == "application/warc-fields":
+        return None
+    url = headers.get_header("WARC-Target-URI")
+    date = headers.get_header("WARC-Date")
+    if not url or not date:
+        return UNINDEXED
+    fields: dict[str, str] = {"url": url}
+    if kind == "revisit":
+        mime = "warc/revisit"
+    elif kind == "response":
+        mime = record.http_headers.get_header("Content-Type") if record.http_headers else None
+    else:
+        mime = content_type
+    if mime is not None:
+        mime = mime.strip()  # as a reader parses the header back
+        fields["mime"] = _MIME_CUT.split(mime, 1)[0].strip() if mime else mime
+    if kind in ("response", "revisit") and record.http_headers:
+        fields["status"] = record.http_headers.get_statuscode()
+    digest = headers.get_header("WARC-Payload-Digest")
+    if digest:
+        fields["digest"] = digest
+    return (url, date, fields)
+
+
+UNINDEXED = ("unindexed",)
 
 
 @dataclass
@@ -220,15 +355,16 @@ class EncodedRecord:
     warc_type: str
     headers: dict[str, str]
     data: bytes
+    index: tuple | None = None  # what the CDXJ index lists of it (index_fields)
 
 
 def encode_records(records: list[ArcWarcRecord]) -> list[EncodedRecord]:
     """Serialise and compress a record group (the costly part of writing; safe off the reactor thread)."""
     encoded = []
     for record in records:
-        data = encode_record(record)
+        data, index = _encode(record)
         headers = dict(record.rec_headers.headers)
-        encoded.append(EncodedRecord(headers.get("WARC-Record-ID", ""), record.rec_type, headers, data))
+        encoded.append(EncodedRecord(headers.get("WARC-Record-ID", ""), record.rec_type, headers, data, index))
     return encoded
 
 
@@ -287,8 +423,11 @@ class WarcFileWriter:
     def __init__(self, directory: str | Path, prefix: str = "nianbao", max_size: int = 1024**3,
                  warcinfo: dict[str, str] | None = None,
                  on_warcinfo: Callable[[WrittenRecord], None] | None = None,
-                 before_rotate: Callable[[], None] | None = None, host: str | None = None) -> None:
+                 before_rotate: Callable[[], None] | None = None, host: str | None = None,
+                 index: Any = None) -> None:
         self.on_warcinfo = on_warcinfo  # told of each new file's warcinfo record
+        # told of each record written and each file closed (archive.cdxj.LiveIndex), or None
+        self.index = index
         self.before_rotate = before_rotate  # called before a full file is closed (flush pending rows)
         self.host = host  # the name's last part: the machine, or a worker id
         self.directory = Path(directory)
@@ -324,6 +463,8 @@ class WarcFileWriter:
             self._fh.write(record.data)
             written.append(WrittenRecord(record.record_id, record.warc_type, self._name, offset,
                                          len(record.data), record.headers))
+            if self.index is not None and record.index is not None:
+                self.index.add(self._name, record.index, offset, len(record.data))
         # in the kernel's hands once flushed: a SIGKILL of the crawler loses nothing written
         self._fh.flush()
         return written
@@ -354,6 +495,8 @@ class WarcFileWriter:
         self._fh.close()  # releases the lock, after the rename so no repair can race it
         self._fh = self._name = None
         self.closed_files.append(name)
+        if self.index is not None:
+            self.index.file_closed(self.directory / name)
         return name
 
 

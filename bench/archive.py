@@ -1,5 +1,6 @@
 """Archive layer micro-benchmark: CPU per exchange of `ExchangeArchive.archive` (digests, records, gzip,
-catalog rows) over 2,000 generated ~33 KB HTML pages, no network: `python -m bench.archive`.
+catalog rows) and of the CDXJ index a crawl writes at its end, over 2,000 generated ~33 KB HTML pages,
+no network: `python -m bench.archive`.
 
 Run it from two checkouts (PYTHONPATH=CHECKOUT) to compare versions of archive/; it prints one line.
 """
@@ -13,6 +14,7 @@ import tempfile
 import time
 
 from archive.capture import Exchange, ExchangeArchive
+from archive.cdxj import update_indexes
 
 CHARS = "年报政府信息公开工作度告abcdefghij0123456789 "
 
@@ -36,6 +38,7 @@ def main(exchanges: int = 2000) -> float:
                 response_headers=[("Content-Type", "text/html; charset=utf-8")],
                 body=bodies[i % len(bodies)] + str(i).encode(), portal_id="p"))
         archive.close()
+        update_indexes(work)  # what the capture middleware does when the crawl closes
         cpu = time.process_time() - start
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -12,6 +12,7 @@ running at the 0 ms window, which bounds the run time of the whole benchmark.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ TOOLS = {
     "nianbao": "(a) nianbao, full WARC archive",
     "scrapy": "(b) same spider, WARC_ENABLED=False",
     "wget": "(c) wget --mirror --warc-file",
+    "floor": "(d) minimal Scrapy spider (Scrapy's own floor)",
+    "floor8": "(d') minimal Scrapy spider, CONCURRENT_ITEMS=8 as nianbao",
 }
 
 
@@ -60,9 +63,10 @@ def _wget_command(portal: BigPortal, out: Path) -> list[str]:
 
 def run_tool(tool: str, portal: BigPortal, work: Path, latency_ms: float, plan: CrawlPlan,
              sample_every_s: float = 1.0, window_s: float | None = None, label: str | None = None,
-             child_args: list[str] | None = None) -> dict:
+             child_args: list[str] | None = None, checkout: Path | None = None) -> dict:
     """One crawl by `tool` over `portal` at `latency_ms`; returns its figures (child_args go to
-    bench.crawl_child)."""
+    bench.crawl_child). `checkout` runs another checkout's code (its bench/ and crawler), to compare
+    versions in one run."""
     name = label or f"{tool}-{int(latency_ms)}ms"
     out = work / name
     shutil.rmtree(out, ignore_errors=True)
@@ -77,12 +81,20 @@ def run_tool(tool: str, portal: BigPortal, work: Path, latency_ms: float, plan: 
     if tool == "wget":
         command = _wget_command(portal, out)
         written = out
+    elif tool in ("floor", "floor8"):
+        command = [sys.executable, "-m", "bench.crawl_floor", "--portals", str(registry), "--stats",
+                   str(stats_file), *(["--window", str(window)] if window else []),
+                   *(["--concurrent-items", "8"] if tool == "floor8" else [])]
+        written = out
     else:
         command = _scrapy_command(registry, out / "data", stats_file, tool == "nianbao", window, child_args)
         written = out / "data"
     # Scrapy closes itself at the window (CLOSESPIDER_TIMEOUT) and gets time to finish its files;
     # wget is stopped by signal
-    measured: Measured = run_measured(command, cwd=REPO, timeout_s=plan.timeout_s,
+    env = None
+    if checkout is not None:
+        env = {**os.environ, "PYTHONPATH": str(checkout)}
+    measured: Measured = run_measured(command, cwd=checkout or REPO, env=env, timeout_s=plan.timeout_s,
                                       window_s=window if tool == "wget" else (window + 120 if window else None),
                                       sample_every_s=sample_every_s, log_path=out / "run.log")
     served = portal.stats()
