@@ -47,7 +47,10 @@ def iso_date(text: str | None) -> str | None:
 
 
 def clean_text(text: str | None) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
+    """`text` with every run of whitespace (Unicode's, 　 included) made one space, and trimmed."""
+    # str.split() splits on exactly the characters `\s` matches in a str pattern, and is several times
+    # faster than re.sub: this runs on every text node of every detail page
+    return " ".join(text.split()) if text else ""
 
 
 def link_title(anchor: Selector) -> str:
