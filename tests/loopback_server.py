@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_ANSWER_SECONDS = 30.0
@@ -65,7 +66,8 @@ class LoopbackServer:
             timeout = MAX_ANSWER_SECONDS
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's interface
-                path = self.path.split("?", 1)[0]
+                # a proxy is asked for absolute URLs: those are routed by their path too
+                path = urlsplit(self.path).path if self.path.startswith("http") else self.path.split("?", 1)[0]
                 server.log.append(Hit(self.path, self.headers.get("Host", ""), time.monotonic()))
                 answer = server.routes.get(path)
                 if answer is None:
@@ -139,21 +141,38 @@ def write_registry(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def run_crawl(tmp_path: Path, registry: Path, settings: dict | None = None, hosts: dict[str, str] | None = None,
-              command: list[str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    """`scrapy crawl portals` (or `command`) in a child process with the test resolver for `hosts`."""
+def crawl_env(tmp_path: Path, hosts: dict[str, str] | None = None, base: dict[str, str] | None = None) -> dict:
+    """The environment of a child crawl that resolves the names in `hosts` with the test resolver."""
     custom = tmp_path / "testresolver"
     custom.mkdir(exist_ok=True)
     (custom / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(custom), str(ROOT), env.get("PYTHONPATH", "")])
+    env = dict(os.environ if base is None else base)
+    env["PYTHONPATH"] = os.pathsep.join([str(custom), str(ROOT), os.environ.get("PYTHONPATH", "")])
     env["SCRAPY_SETTINGS_MODULE"] = "settings"
     env["NIANBAO_TEST_HOSTS"] = ",".join(f"{k}={v}" for k, v in (hosts or {}).items())
-    data = tmp_path / "data"
-    base = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-            "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": False, **(settings or {})}
-    cmd = command or [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}",
-                      "-s", f"DATA_DIR={data}"]
+    return env
+
+
+def crawl_command(registry: Path, data: Path, settings: dict | None = None) -> list[str]:
+    """`scrapy crawl portals` of `registry` into `data`, politeness delays off, INFO log."""
+    base = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": False,
+            **(settings or {})}
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}", "-s", f"DATA_DIR={data}"]
     for key, value in base.items():
         cmd += ["-s", f"{key}={value}"]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return cmd
+
+
+def run_crawl(tmp_path: Path, registry: Path, settings: dict | None = None, hosts: dict[str, str] | None = None,
+              command: list[str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
+    """`scrapy crawl portals` (or `command`) in a child process with the test resolver for `hosts`."""
+    base = {"CONCURRENT_REQUESTS_PER_DOMAIN": 8, **(settings or {})}
+    if command is None:
+        cmd = crawl_command(registry, tmp_path / "data", base)
+    else:
+        cmd = list(command)
+        for key, value in {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO",
+                           "TELNETCONSOLE_ENABLED": False, **base}.items():
+            cmd += ["-s", f"{key}={value}"]
+    return subprocess.run(cmd, cwd=ROOT, env=crawl_env(tmp_path, hosts), capture_output=True, text=True,
+                          timeout=timeout)

@@ -4,14 +4,12 @@ the same DATA_DIR is refused before it fetches anything, while `refresh`'s own c
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-from loopback_server import ROOT, SITECUSTOMIZE, LoopbackServer, html, report_list, write_registry
+from loopback_server import ROOT, LoopbackServer, crawl_command, crawl_env, html, report_list, write_registry
 from test_locks import hold
 
 import catalog
@@ -35,24 +33,6 @@ def _page(handler) -> None:  # noqa: ANN001 - http.server's handler
     handler.wfile.write(body)
 
 
-def _crawl_cmd(registry: Path, data: Path) -> list[str]:
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}", "-s", f"DATA_DIR={data}"]
-    for key, value in {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO",
-                       "TELNETCONSOLE_ENABLED": False}.items():
-        cmd += ["-s", f"{key}={value}"]
-    return cmd
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    custom = tmp_path / "testresolver"
-    custom.mkdir(exist_ok=True)
-    (custom / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(custom), str(ROOT), env.get("PYTHONPATH", "")])
-    env["SCRAPY_SETTINGS_MODULE"] = "settings"
-    return env
-
-
 def _site(server: LoopbackServer, release: threading.Event) -> None:
     server.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow:\n")
     server.routes["/nb/index.html"] = report_list({"/nb/r1.html": "某局"})
@@ -66,8 +46,8 @@ def test_a_second_bare_crawl_on_the_same_data_dir_is_refused(tmp_path):
         _site(server, release)
         registry = write_registry(tmp_path / "portals.csv", [
             {"id": "lk", "agency": "某局", "url": server.url("/nb/index.html"), "allow_private": "true"}])
-        first = subprocess.Popen(_crawl_cmd(registry, data) + ["-s", "DOWNLOAD_TIMEOUT=200"], cwd=ROOT,
-                                 env=_env(tmp_path),
+        first = subprocess.Popen(crawl_command(registry, data) + ["-s", "DOWNLOAD_TIMEOUT=200"], cwd=ROOT,
+                                 env=crawl_env(tmp_path),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.monotonic() + 150
@@ -77,7 +57,7 @@ def test_a_second_bare_crawl_on_the_same_data_dir_is_refused(tmp_path):
             assert (data / LOCK_FILE).read_text(encoding="utf-8").split() == [str(first.pid), "scrapy", "crawl",
                                                                                "portals"]
             hits_before = len(server.log)
-            second = subprocess.run(_crawl_cmd(registry, data), cwd=ROOT, env=_env(tmp_path), capture_output=True,
+            second = subprocess.run(crawl_command(registry, data), cwd=ROOT, env=crawl_env(tmp_path), capture_output=True,
                                     text=True, timeout=120)
             hits_after = len(server.log)
         finally:
@@ -109,12 +89,12 @@ def test_a_crawl_is_refused_while_another_writer_holds_the_lock_and_may_wait_for
             {"id": "lk", "agency": "某局", "url": server.url("/nb/index.html"), "allow_private": "true"}])
         holder = hold(data, 120)
         try:
-            refused = subprocess.run(_crawl_cmd(registry, data), cwd=ROOT, env=_env(tmp_path), capture_output=True,
+            refused = subprocess.run(crawl_command(registry, data), cwd=ROOT, env=crawl_env(tmp_path), capture_output=True,
                                      text=True, timeout=120)
             assert refused.returncode == 1 and f"{holder.pid} test holder" in refused.stderr
             assert server.log == []
-            waiting = subprocess.Popen(_crawl_cmd(registry, data) + ["-s", "DATA_DIR_LOCK_WAIT=120"], cwd=ROOT,
-                                       env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            waiting = subprocess.Popen(crawl_command(registry, data) + ["-s", "DATA_DIR_LOCK_WAIT=120"], cwd=ROOT,
+                                       env=crawl_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             time.sleep(5)
             assert waiting.poll() is None and server.log == []  # still waiting for the holder
         finally:
@@ -135,7 +115,7 @@ def test_refresh_crawls_under_its_own_lock(tmp_path):
             {"id": "lk", "agency": "某局", "url": server.url("/nb/index.html"), "allow_private": "true"}])
         result = subprocess.run([sys.executable, "-m", "nianbao.cli", "refresh", "--portals", str(registry),
                                  "--data", str(data), "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"],
-                                cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+                                cwd=tmp_path, env=crawl_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout)
     assert summary["crawl_exit"] == 0 and summary["diagnoses"]["lk"]["status"] == "ok"
