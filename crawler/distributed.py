@@ -709,6 +709,10 @@ def shared_robots_middleware_class() -> type:
             key = f"{self.keys.robots}:{netloc}"
             deadline = time.monotonic() + self.lock_seconds
             while True:
+                if netloc in self._parsers:
+                    # another request of this worker started (or finished) fetching it meanwhile: its
+                    # Deferred must not be replaced by the cluster's copy (Scrapy resolves it by identity)
+                    return await super().robot_parser(request)
                 cached = self.server.get(key)
                 if cached is not None:
                     return await self._from_cluster(cached, netloc, request)

@@ -338,3 +338,44 @@ def test_validators_in_redis_are_bounded_and_name_only_files(redis_url, tmp_path
     assert index.previous_capture("http://a.test/evil", [own, shared]) is None
     for key in index.server.scan_iter("bounds:*"):
         index.server.delete(key)
+
+
+def test_robots_txt_this_worker_fetched_is_not_replaced_by_the_clusters_copy(redis_url) -> None:
+    # Another worker took the robots.txt lock and died; this worker's first request fetches it when the
+    # lock's time is up, while a second request still polls the cluster. The copy it finds there must not
+    # replace the Deferred the first request resolves (Scrapy asserts on it and drops the request).
+    import asyncio
+
+    import redis
+    from scrapy import Request, signals
+    from scrapy.http import TextResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawler.distributed import SharedRobotsTxtMiddleware
+
+    prefix = "robots-race"
+    crawler = get_crawler(settings_dict={"DISTRIBUTED": True, "REDIS_URL": redis_url, "REDIS_PREFIX": prefix,
+                                         "DOWNLOAD_TIMEOUT": 0, "ROBOTSTXT_OBEY": True})
+    middleware = SharedRobotsTxtMiddleware(crawler)
+    redis.Redis.from_url(redis_url).set(f"{prefix}:robots:files.example:lock", b"dead-worker", ex=60)
+
+    class Engine:
+        async def download_async(self, request: Request) -> TextResponse:
+            await asyncio.sleep(0.02)
+            return TextResponse(request.url, body=b"User-agent: *\nDisallow: /private/\n")
+
+    async def slow_subscriber(**kwargs) -> None:  # keeps the parse suspended while the other request polls
+        await asyncio.sleep(0.2)
+
+    crawler.engine = Engine()
+    crawler.signals.connect(slow_subscriber, signal=signals.robots_parsed)
+
+    async def two_requests() -> list:
+        first = asyncio.ensure_future(middleware.robot_parser(Request("http://files.example/a.pdf")))
+        await asyncio.sleep(0.1)
+        second = asyncio.ensure_future(middleware.robot_parser(Request("http://files.example/b.pdf")))
+        return await asyncio.gather(first, second)
+
+    parsers = asyncio.run(two_requests())
+    assert all(p is not None and not p.allowed("http://files.example/private/x.pdf", "*") for p in parsers)
+    assert crawler.stats.get_value("robotstxt/request_count") == 1
