@@ -271,7 +271,9 @@ def test_status_shows_workers_and_each_portals_diagnosis(cluster) -> None:
     progress = status["worker_progress"]
     assert set(progress) == {"w1", "w2", "w3"}
     assert all(w["closed"] and not w["alive"] for w in progress.values())
-    assert sum(w["pages"] for w in progress.values()) > 100
+    # a restarted worker's progress is its new run's; the per-portal counters add up every run's pages
+    assert sum(w["pages"] for w in progress.values()) > 0
+    assert sum(p["pages"] for p in status["portals"].values()) >= sum(reports for _, reports in single.values())
 
 
 def test_merge_is_idempotent(cluster) -> None:
