@@ -154,9 +154,9 @@ LOG_LEVEL = os.environ.get("NIANBAO_LOG_LEVEL", "INFO")
 DISTRIBUTED = os.environ.get("NIANBAO_DISTRIBUTED", "") in ("1", "true", "True")
 REDIS_URL = os.environ.get("NIANBAO_REDIS_URL", "")
 WORKER_ID = os.environ.get("NIANBAO_WORKER_ID", "")
+# Scrapy's robots.txt middleware, in its place: each fetch carries the portal that needed it (its failure is the
+# portal's), and in distributed mode one worker fetches each host's robots.txt for the cluster (crawler/robots.py)
 DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] = None
-DOWNLOADER_MIDDLEWARES["crawler.distributed.SharedRobotsTxtMiddleware"] = 100
-# just before robots.txt's: its fetches carry the portal that needed them, and their failures are the portal's
-DOWNLOADER_MIDDLEWARES["crawler.robots.RobotsTxtPortal"] = 99
+DOWNLOADER_MIDDLEWARES["crawler.robots.PortalRobotsTxtMiddleware"] = 100
 DOWNLOADER_MIDDLEWARES["crawler.distributed.ClusterHostSlotMiddleware"] = 990
 SPIDER_MIDDLEWARES = {"crawler.distributed.InFlightMiddleware": 10}

@@ -13,8 +13,8 @@ with what a polite, crash-safe cluster needs on top:
 - **per-host politeness across the cluster** (`ClusterHostSlotMiddleware`): at most
   CONCURRENT_REQUESTS_PER_DOMAIN requests to one host at once, and DOWNLOAD_DELAY between them, for all
   workers together (a leased semaphore and a next-allowed time in Redis);
-- **robots.txt once per host per crawl** (`SharedRobotsTxtMiddleware`): the first worker fetches it,
-  the others read the body from Redis;
+- **robots.txt once per host per crawl** (`ClusterRobotsTxt`, asked by the robots middleware of
+  crawler/robots.py): the first worker fetches it, the others read the body from Redis;
 - **one payload stored once** (`RedisDigestIndex`): the archive's revisit dedup asks the cluster.
 
 Keys live under `REDIS_PREFIX` (default `nianbao`); `nianbao seed` puts the registry there and
@@ -39,6 +39,8 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+
+from crawler.robots import RobotsTxtCopy
 
 logger = logging.getLogger(__name__)
 
@@ -83,44 +85,37 @@ def worker_id(settings: Any) -> str:
     return settings.get("WORKER_ID") or f"{socket.gethostname()}_{os.getpid()}"
 
 
+# Every Redis key of a cluster is PREFIX:<pattern>, `{}` standing for the portal, worker or host it is of.
+# A running cluster (and what `nianbao seed` wrote) holds these names: changing one strands its data.
+KEY_PATTERNS: dict[str, str] = {
+    # the crawl: what `nianbao seed` put there, and the frontier
+    "registry": "registry", "only": "only", "crawl": "crawl",
+    "portals": "portals", "starts": "starts", "dupefilter": "dupefilter",
+    # per portal
+    "queue": "queue:{}", "inflight": "inflight:{}", "owner": "owner:{}", "state": "state:{}",
+    "counters": "counters:{}", "finished": "finished:{}", "diagnosed": "diagnosed:{}",
+    "diagnosis": "diagnosis:{}",
+    # per worker
+    "worker": "worker:{}", "progress": "progress:{}",
+    # per host
+    "slots": "slots:{}", "next_at": "next_at:{}", "robots": "robots:{}", "robots_lock": "robots:{}:lock",
+    # the archive (ARCHIVE_KEYS)
+    "digests": "digests", "validators": "validators", "records": "records",
+}
+
+
 class Keys:
-    """The Redis key names of one cluster."""
+    """The Redis key names of one cluster (KEY_PATTERNS under its prefix)."""
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
 
-    def __getattr__(self, name: str) -> str:
-        return f"{self.prefix}:{name}"
-
-    def queue(self, portal: str) -> str:
-        return f"{self.prefix}:queue:{portal}"
-
-    def inflight(self, portal: str) -> str:
-        return f"{self.prefix}:inflight:{portal}"
-
-    def owner(self, portal: str) -> str:
-        return f"{self.prefix}:owner:{portal}"
-
-    def worker(self, wid: str) -> str:
-        return f"{self.prefix}:worker:{wid}"
-
-    def state(self, portal: str) -> str:
-        return f"{self.prefix}:state:{portal}"
-
-    def counters(self, portal: str) -> str:
-        return f"{self.prefix}:counters:{portal}"
-
-    def finished(self, portal: str) -> str:
-        return f"{self.prefix}:finished:{portal}"
-
-    def diagnosed(self, portal: str) -> str:
-        return f"{self.prefix}:diagnosed:{portal}"
-
-    def diagnosis(self, portal: str) -> str:
-        return f"{self.prefix}:diagnosis:{portal}"
-
-    def progress(self, wid: str) -> str:
-        return f"{self.prefix}:progress:{wid}"
+    def key(self, kind: str, name: str | None = None) -> str:
+        """The key of `kind` (a KEY_PATTERNS name), of `name` when the kind is per portal, worker or host."""
+        pattern = KEY_PATTERNS[kind]
+        if ("{}" in pattern) != (name is not None):
+            raise ValueError(f"Redis key {kind!r} {'needs' if name is None else 'takes no'} name")
+        return f"{self.prefix}:{pattern.format(name)}"
 
 
 def portal_state(spider: Any, portal: str) -> dict:
@@ -192,30 +187,30 @@ def seed_frontier(url: str, portals_file: str | Path, only: str | None = None, r
     try:
         if reset:
             # the archive's digests and validators stay: the next crawl revisits what this one stored
-            keep = {f"{prefix}:{name}".encode() for name in ARCHIVE_KEYS}
+            keep = {keys.key(kind).encode() for kind in ARCHIVE_KEYS}
             for key in server.scan_iter(f"{prefix}:*"):
                 if key not in keep:
                     server.delete(key)
         text = Path(portals_file).read_text(encoding="utf-8")
-        server.set(keys.registry, text.encode("utf-8"))
-        server.set(keys.only, ",".join(p.id for p in selected).encode("utf-8"))
-        server.setnx(keys.crawl, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()).encode("ascii"))
+        server.set(keys.key("registry"), text.encode("utf-8"))
+        server.set(keys.key("only"), ",".join(p.id for p in selected).encode("utf-8"))
+        server.setnx(keys.key("crawl"), time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()).encode("ascii"))
     except Exception as exc:  # redis.ConnectionError and friends, without importing redis at top
         raise SeedError(f"{url}: {exc}") from exc
     return {"redis": url, "portals": len(selected), "bad_rows": len(registry.errors), "reset": reset,
-            "crawl": server.get(keys.crawl).decode("ascii")}
+            "crawl": server.get(keys.key("crawl")).decode("ascii")}
 
 
 def fetch_registry(url: str, target: Path, prefix: str = "nianbao") -> tuple[Path, str]:
     """Write the seeded registry to target; returns it and the seeded `only` list."""
     server = redis_client(url)
     keys = Keys(prefix)
-    text = server.get(keys.registry)
+    text = server.get(keys.key("registry"))
     if text is None:
         raise SeedError(f"{url}: no registry seeded (run nianbao seed --redis {url} first)")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(text)
-    return target, (server.get(keys.only) or b"").decode("utf-8")
+    return target, (server.get(keys.key("only")) or b"").decode("utf-8")
 
 
 # --------------------------------------------------------------------------- scheduler
@@ -263,7 +258,7 @@ class SharedFrontierScheduler:
         self.worker = worker_id(settings)
         self.lease = settings.getint("CLUSTER_LEASE_SECONDS", 15)
         self.max_portals = settings.getint("CLUSTER_PORTALS_PER_WORKER", 8)
-        self.df = RFPDupeFilter(self.server, key=self.keys.dupefilter,
+        self.df = RFPDupeFilter(self.server, key=self.keys.key("dupefilter"),
                                 debug=settings.getbool("DUPEFILTER_DEBUG"))
         self.serializer = picklecompat
         self._pop = self.server.register_script(_POP_TO_INFLIGHT)
@@ -316,23 +311,23 @@ class SharedFrontierScheduler:
         # The cluster's last word on every portal, so this worker's closing diagnoses agree with it
         # (scheduler.close runs before spider_closed, where diagnoses are written).
         for portal in self.owned:
-            if not self.server.zcard(self.keys.queue(portal)) and not self.server.hlen(self.keys.inflight(portal)):
-                self.server.set(self.keys.finished(portal), self.run.encode())
+            if not self.server.zcard(self.keys.key("queue", portal)) and not self.server.hlen(self.keys.key("inflight", portal)):
+                self.server.set(self.keys.key("finished", portal), self.run.encode())
             # a worker stopped before its portals were done hands them back whole
             self._requeue_inflight(portal)
-            self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.owner(portal), self.worker)
+            self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.key("owner", portal), self.worker)
         self.owned = []
         # Every callback of this worker has run: its counters are final, and its state of the portals
         # it finished is the newest there is.
         for portal in self.touched:
             pipe = self.server.pipeline()
-            pipe.hset(self.keys.counters(portal), self.run, json.dumps(portal_counters(self.stats, portal)).encode())
+            pipe.hset(self.keys.key("counters", portal), self.run, json.dumps(portal_counters(self.stats, portal)).encode())
             if self._finisher(portal) == self.run:
-                pipe.set(self.keys.state(portal), pickle.dumps(portal_state(self.spider, portal)))
+                pipe.set(self.keys.key("state", portal), pickle.dumps(portal_state(self.spider, portal)))
             pipe.execute()
-        for raw in self.server.smembers(self.keys.portals):
+        for raw in self.server.smembers(self.keys.key("portals")):
             portal = raw.decode("utf-8")
-            saved = self.server.get(self.keys.state(portal))
+            saved = self.server.get(self.keys.key("state", portal))
             if saved is not None and self._finisher(portal) != self.run:
                 restore_portal_state(self.spider, portal, pickle.loads(saved))
 
@@ -340,21 +335,21 @@ class SharedFrontierScheduler:
         # after the closing diagnoses (extensions connect to spider_closed before the scheduler opens):
         # until then other workers see this one alive and leave the portals it finished to it
         self._report_progress(final=True)
-        self.server.delete(self.keys.worker(self.worker))
+        self.server.delete(self.keys.key("worker", self.worker))
 
     def _alive(self, run: str) -> bool:
         # a worker restarted under the same id is another run: what the dead run finished is orphaned
-        return self.server.get(self.keys.worker(run.rsplit("/", 1)[0])) == run.encode()
+        return self.server.get(self.keys.key("worker", run.rsplit("/", 1)[0])) == run.encode()
 
     def _finisher(self, portal: str) -> str | None:
-        found = self.server.get(self.keys.finished(portal))
+        found = self.server.get(self.keys.key("finished", portal))
         return found.decode("utf-8") if found is not None else None
 
     def _beat(self) -> None:
-        self.server.set(self.keys.worker(self.worker), self.run.encode(), ex=self.lease)
+        self.server.set(self.keys.key("worker", self.worker), self.run.encode(), ex=self.lease)
         self._report_progress()
         lost = [p for p in self.owned
-                if not self.server.eval(_RENEW_IF_OWNER, 1, self.keys.owner(p), self.worker, self.lease)]
+                if not self.server.eval(_RENEW_IF_OWNER, 1, self.keys.key("owner", p), self.worker, self.lease)]
         for portal in lost:  # a stalled worker whose lease ran out: another owns the portal now
             logger.warning("lease on portal %s lost to another worker", portal)
             self.owned.remove(portal)
@@ -370,7 +365,7 @@ class SharedFrontierScheduler:
                           "pages_per_s": round(rate, 2), "portals": list(self.owned),
                           "started": self._progress.get("started", now) if last else now, "closed": final}
         # kept a day after the worker stops, so a finished crawl still shows who did what
-        self.server.set(self.keys.progress(self.worker), json.dumps(self._progress).encode(), ex=86400)
+        self.server.set(self.keys.key("progress", self.worker), json.dumps(self._progress).encode(), ex=86400)
 
     # -- queues
 
@@ -378,7 +373,7 @@ class SharedFrontierScheduler:
         from scrapy_redis.queue import PriorityQueue
 
         if portal not in self._queues:
-            self._queues[portal] = PriorityQueue(self.server, self.spider, self.keys.queue(portal),
+            self._queues[portal] = PriorityQueue(self.server, self.spider, self.keys.key("queue", portal),
                                                  self.serializer)
         return self._queues[portal]
 
@@ -395,15 +390,15 @@ class SharedFrontierScheduler:
         queue = self._queue(portal)
         if is_start_request(request):
             # every worker yields every start request; the first one to get here schedules it
-            seen_key = self.keys.starts
+            seen_key = self.keys.key("starts")
         elif not request.dont_filter:
             seen_key = self.df.key
         else:
             seen_key = None
         if seen_key is None:
             queue.push(request)
-            self.server.sadd(self.keys.portals, portal)
-        elif not self._seen_or_push(keys=[seen_key, queue.key, self.keys.portals],
+            self.server.sadd(self.keys.key("portals"), portal)
+        elif not self._seen_or_push(keys=[seen_key, queue.key, self.keys.key("portals")],
                                     args=[self.df.request_fingerprint(request), -request.priority,
                                           queue._encode_request(request), portal]):
             if seen_key == self.df.key:
@@ -429,20 +424,20 @@ class SharedFrontierScheduler:
     # -- ownership
 
     def _claim_more(self) -> None:
-        for raw in self.server.smembers(self.keys.portals):
+        for raw in self.server.smembers(self.keys.key("portals")):
             if len(self.owned) >= self.max_portals:
                 return
             portal = raw.decode("utf-8")
-            if portal in self.owned or self.server.exists(self.keys.owner(portal)):
+            if portal in self.owned or self.server.exists(self.keys.key("owner", portal)):
                 continue
-            if self.server.zcard(self.keys.queue(portal)) or self.server.hlen(self.keys.inflight(portal)):
+            if self.server.zcard(self.keys.key("queue", portal)) or self.server.hlen(self.keys.key("inflight", portal)):
                 self._claim(portal)
 
     def _claim(self, portal: str) -> bool:
-        if not self.server.set(self.keys.owner(portal), self.worker.encode(), ex=self.lease, nx=True):
+        if not self.server.set(self.keys.key("owner", portal), self.worker.encode(), ex=self.lease, nx=True):
             return False
         self.owned.append(portal)
-        saved = self.server.get(self.keys.state(portal))
+        saved = self.server.get(self.keys.key("state", portal))
         if saved is not None:
             # the portal's discovery and budgets continue where its last owner left them
             restore_portal_state(self.spider, portal, pickle.loads(saved))
@@ -455,27 +450,27 @@ class SharedFrontierScheduler:
         return True
 
     def _requeue_inflight(self, portal: str) -> int:
-        entries = self.server.hgetall(self.keys.inflight(portal))
+        entries = self.server.hgetall(self.keys.key("inflight", portal))
         for data in entries.values():
             request = self._queue(portal)._decode_request(data)
             self._queue(portal).push(request)
         if entries:
-            self.server.hdel(self.keys.inflight(portal), *entries.keys())
+            self.server.hdel(self.keys.key("inflight", portal), *entries.keys())
         return len(entries)
 
     def _drop_finished(self) -> None:
         # a portal with nothing queued and nothing in flight is let go, so other portals get a turn
         for portal in list(self.owned):
-            if not self.server.zcard(self.keys.queue(portal)) and not self.server.hlen(self.keys.inflight(portal)):
+            if not self.server.zcard(self.keys.key("queue", portal)) and not self.server.hlen(self.keys.key("inflight", portal)):
                 self.owned.remove(portal)
-                self.server.set(self.keys.finished(portal), self.run.encode())
-                self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.owner(portal), self.worker)
+                self.server.set(self.keys.key("finished", portal), self.run.encode())
+                self.server.eval(_RELEASE_IF_OWNER, 1, self.keys.key("owner", portal), self.worker)
 
     # -- in flight
 
     def _pop_tracked(self, portal: str) -> Request | None:
         token = uuid.uuid4().hex
-        data = self._pop(keys=[self.keys.queue(portal), self.keys.inflight(portal)], args=[token])
+        data = self._pop(keys=[self.keys.key("queue", portal), self.keys.key("inflight", portal)], args=[token])
         if not data:
             return None
         request = self._queue(portal)._decode_request(data)
@@ -511,9 +506,9 @@ class SharedFrontierScheduler:
         if token and portal and snapshot is not None:
             state, counters = snapshot
             pipe = self.server.pipeline()
-            pipe.set(self.keys.state(portal), state)
-            pipe.hset(self.keys.counters(portal), self.run, counters)
-            pipe.hdel(self.keys.inflight(portal), token)
+            pipe.set(self.keys.key("state", portal), state)
+            pipe.hset(self.keys.key("counters", portal), self.run, counters)
+            pipe.hdel(self.keys.key("inflight", portal), token)
             pipe.execute()
 
     # -- one diagnosis per portal (crawler/diagnosis.py asks these at the end of the crawl)
@@ -530,31 +525,31 @@ class SharedFrontierScheduler:
         finisher = self._finisher(portal)
         if finisher is not None and finisher != self.run and self._alive(finisher):
             return False
-        owner = self.server.get(self.keys.owner(portal))
+        owner = self.server.get(self.keys.key("owner", portal))
         if finisher is None and owner is not None and owner.decode("utf-8") != self.worker \
-                and self.server.exists(self.keys.worker(owner.decode("utf-8"))):
+                and self.server.exists(self.keys.key("worker", owner.decode("utf-8"))):
             return False  # its owner is alive and marks it finished as it closes
-        return bool(self.server.set(self.keys.diagnosed(portal), self.worker.encode(), nx=True))
+        return bool(self.server.set(self.keys.key("diagnosed", portal), self.worker.encode(), nx=True))
 
     def record_diagnosis(self, diagnosis: dict) -> None:
         """Publish a portal's closing diagnosis for `nianbao status`."""
         shown = {k: diagnosis.get(k) for k in ("status", "reports", "errors", "reason")}
-        self.server.set(self.keys.diagnosis(diagnosis["portal_id"]),
+        self.server.set(self.keys.key("diagnosis", diagnosis["portal_id"]),
                         json.dumps({**shown, "by": self.worker}, ensure_ascii=False).encode("utf-8"))
 
     def portal_counters(self, portal: str) -> dict[str, int]:
         """The portal's counters summed over every worker run that crawled it (blocked: any of them)."""
         total = dict.fromkeys(PORTAL_COUNTERS, 0)
-        for raw in self.server.hvals(self.keys.counters(portal)):
+        for raw in self.server.hvals(self.keys.key("counters", portal)):
             for what, value in json.loads(raw).items():
                 if what in total:
                     total[what] = max(total[what], value) if what == "blocked" else total[what] + value
         return total
 
     def _cluster_busy(self) -> bool:
-        for raw in self.server.smembers(self.keys.portals):
+        for raw in self.server.smembers(self.keys.key("portals")):
             portal = raw.decode("utf-8")
-            if self.server.zcard(self.keys.queue(portal)) or self.server.hlen(self.keys.inflight(portal)):
+            if self.server.zcard(self.keys.key("queue", portal)) or self.server.hlen(self.keys.key("inflight", portal)):
                 return True
         return False
 
@@ -562,7 +557,7 @@ class SharedFrontierScheduler:
         # Idle means nothing of ours is downloading or in a callback, so what our portals still list
         # as in flight is stale (a retried request's first copy, a failure no callback saw).
         for portal in self.owned:
-            self.server.delete(self.keys.inflight(portal))
+            self.server.delete(self.keys.key("inflight", portal))
         # other workers may still add requests, or die and leave theirs: stay until the cluster is done
         if self._cluster_busy():
             raise DontCloseSpider("the shared frontier still has work")
@@ -655,7 +650,7 @@ class ClusterHostSlotMiddleware:
         token = uuid.uuid4().hex
         waited, backoff = 0.0, 0.01
         while True:
-            answer = self.script(keys=[f"{self.keys.slots}:{host}", f"{self.keys.next_at}:{host}"],
+            answer = self.script(keys=[self.keys.key("slots", host), self.keys.key("next_at", host)],
                                  args=[time.time(), self.per_host, self.lease, token, self.delay])
             if answer == 0:
                 break
@@ -672,7 +667,7 @@ class ClusterHostSlotMiddleware:
     def _release(self, request: Request) -> None:
         slot = request.meta.pop("cluster_slot", None)
         if slot:
-            self.server.zrem(f"{self.keys.slots}:{slot[0]}", slot[1])
+            self.server.zrem(self.keys.key("slots", slot[0]), slot[1])
 
     def process_response(self, request: Request, response: Any, spider: Any = None) -> Any:
         self._release(request)
@@ -683,69 +678,54 @@ class ClusterHostSlotMiddleware:
         return None
 
 
-def shared_robots_middleware_class() -> type:
-    """RobotsTxtMiddleware that reads robots.txt from the cluster when another worker fetched it."""
-    from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-    from scrapy.utils.httpobj import urlparse_cached
-    from scrapy.utils.misc import build_from_crawler
+class ClusterRobotsTxt:
+    """robots.txt once per host per crawl for the whole cluster: the robots middleware's sharing part.
 
-    class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
-        """robots.txt once per host per crawl for the whole cluster; Scrapy's own when not distributed."""
+    The robots middleware (crawler/robots.py) asks `before_fetch` for a host's robots.txt before it
+    fetches it and tells `after_fetch` what it got. The first worker to ask takes the host's lock and
+    fetches; the others wait for its copy (`PREFIX:robots:<host>`: ``=`` and the body, or ``!error``
+    when the fetch failed) and never fetch. A worker killed while fetching holds the lock
+    DOWNLOAD_TIMEOUT + 10 s; then the next worker to ask fetches.
+    """
 
-        def __init__(self, crawler: Any) -> None:
-            super().__init__(crawler)
-            self.server = None
-            if distributed_enabled(crawler.settings):
-                self.server = redis_client(crawler.settings.get("REDIS_URL"))
-                self.keys = _keys(crawler.settings)
-                self.worker = worker_id(crawler.settings)
-                # a worker killed while fetching holds the lock this long; then another fetches
-                self.lock_seconds = crawler.settings.getint("DOWNLOAD_TIMEOUT", 60) + 10
+    def __init__(self, server: Any, keys: Keys, worker: str, lock_seconds: int) -> None:
+        self.server = server
+        self.keys = keys
+        self.worker = worker
+        self.lock_seconds = lock_seconds
 
-        async def robot_parser(self, request: Request) -> Any:
-            netloc = urlparse_cached(request).netloc
-            if self.server is None or netloc in self._parsers:
-                return await super().robot_parser(request)
-            key = f"{self.keys.robots}:{netloc}"
-            deadline = time.monotonic() + self.lock_seconds
-            while True:
-                if netloc in self._parsers:
-                    # another request of this worker started (or finished) fetching it meanwhile: its
-                    # Deferred must not be replaced by the cluster's copy (Scrapy resolves it by identity)
-                    return await super().robot_parser(request)
-                cached = self.server.get(key)
-                if cached is not None:
-                    return await self._from_cluster(cached, netloc, request)
-                if self.server.set(f"{key}:lock", self.worker.encode(), ex=self.lock_seconds, nx=True):
-                    break  # this worker fetches it
-                if time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.05)
-            parser = await super().robot_parser(request)
-            if self.server.get(key) is None:
-                self.server.set(key, b"!error")  # fetched and failed: everyone allows, as Scrapy does
-            return parser
-
-        async def _parse_robots(self, response: Any, netloc: str, request: Request) -> None:
-            if self.server is not None:
-                self.server.set(f"{self.keys.robots}:{netloc}", b"=" + response.body)
-            await super()._parse_robots(response, netloc, request)
-
-        async def _from_cluster(self, cached: bytes, netloc: str, request: Request) -> Any:
-            self._stats.inc_value("robotstxt/from_cluster")
-            if cached.startswith(b"!"):
-                self._parsers[netloc] = None
+    async def before_fetch(self, netloc: str) -> RobotsTxtCopy | None:
+        """The cluster's copy of netloc's robots.txt (waiting while another worker fetches it), or None:
+        this worker fetches it (it holds the lock now, or the lock's holder took too long)."""
+        key = self.keys.key("robots", netloc)
+        deadline = time.monotonic() + self.lock_seconds
+        while True:
+            cached = self.server.get(key)
+            if cached is not None:
+                return RobotsTxtCopy(None if cached.startswith(b"!") else cached[1:])
+            if self.server.set(self.keys.key("robots_lock", netloc), self.worker.encode(), ex=self.lock_seconds,
+                               nx=True):
                 return None
-            parser = build_from_crawler(self._parserimpl, self.crawler, cached[1:])
-            self._parsers[netloc] = parser
-            await self.crawler.signals.send_catch_log_async(signal=signals.robots_parsed,
-                                                            robotparser=parser, request=request)
-            return parser
+            if time.monotonic() > deadline:
+                return None
+            await asyncio.sleep(0.05)
 
-    return SharedRobotsTxtMiddleware
+    def after_fetch(self, netloc: str, body: bytes | None) -> None:
+        """Give the cluster this worker's robots.txt of netloc: its body, or None when the fetch failed
+        (a failure never overwrites a body another worker stored)."""
+        key = self.keys.key("robots", netloc)
+        if body is None:
+            self.server.set(key, b"!error", nx=True)
+        else:
+            self.server.set(key, b"=" + body)
 
 
-SharedRobotsTxtMiddleware = shared_robots_middleware_class()
+def cluster_robots_txt(settings: Any) -> ClusterRobotsTxt | None:
+    """The cluster's robots.txt sharing, or None when the crawl runs alone."""
+    if not distributed_enabled(settings):
+        return None
+    return ClusterRobotsTxt(redis_client(settings.get("REDIS_URL")), _keys(settings), worker_id(settings),
+                            settings.getint("DOWNLOAD_TIMEOUT", 60) + 10)
 
 
 # --------------------------------------------------------------------------- archive
@@ -787,7 +767,7 @@ class RedisDigestIndex:
 
     @classmethod
     def from_settings(cls, settings: Any) -> RedisDigestIndex:
-        return cls(redis_client(settings.get("REDIS_URL")), _keys(settings).digests,
+        return cls(redis_client(settings.get("REDIS_URL")), _keys(settings).key("digests"),
                    settings.getint("CLUSTER_VALIDATORS_MAX", 2_000_000))
 
     def claim(self, original: Any) -> None:
@@ -920,24 +900,24 @@ def cluster_status(url: str, prefix: str = "nianbao") -> dict[str, Any]:
     server = redis_client(url)
     keys = Keys(prefix)
     portals = {}
-    for raw in sorted(server.smembers(keys.portals)):
+    for raw in sorted(server.smembers(keys.key("portals"))):
         portal = raw.decode("utf-8")
-        owner = server.get(keys.owner(portal))
+        owner = server.get(keys.key("owner", portal))
         counts = dict.fromkeys(("pages", "reports", "errors"), 0)
-        for value in server.hvals(keys.counters(portal)):
+        for value in server.hvals(keys.key("counters", portal)):
             for what, n in json.loads(value).items():
                 if what in counts:
                     counts[what] += n
-        finished = server.get(keys.finished(portal))
-        diagnosis = server.get(keys.diagnosis(portal))
-        portals[portal] = {"queued": server.zcard(keys.queue(portal)),
-                           "in_flight": server.hlen(keys.inflight(portal)),
+        finished = server.get(keys.key("finished", portal))
+        diagnosis = server.get(keys.key("diagnosis", portal))
+        portals[portal] = {"queued": server.zcard(keys.key("queue", portal)),
+                           "in_flight": server.hlen(keys.key("inflight", portal)),
                            "owner": owner.decode("utf-8") if owner else None, **counts,
                            "finished_by": finished.decode("utf-8").rsplit("/", 1)[0] if finished else None,
                            "diagnosis": json.loads(diagnosis) if diagnosis else None}
-    workers = sorted(k.decode("utf-8").rsplit(":", 1)[1] for k in server.scan_iter(f"{prefix}:worker:*"))
+    workers = sorted(k.decode("utf-8").rsplit(":", 1)[1] for k in server.scan_iter(keys.key("worker", "*")))
     progress = {}
-    for key in sorted(server.scan_iter(f"{prefix}:progress:*")):
+    for key in sorted(server.scan_iter(keys.key("progress", "*"))):
         wid = key.decode("utf-8").rsplit(":", 1)[1]
         found = server.get(key)
         if found is None:
@@ -947,11 +927,11 @@ def cluster_status(url: str, prefix: str = "nianbao") -> dict[str, Any]:
                          "pages_per_s": 0.0 if seen.get("closed") else seen["pages_per_s"],
                          "items": seen["items"], "portals": seen["portals"],
                          "seconds_since_heartbeat": round(time.time() - seen["at"], 1)}
-    crawl = server.get(keys.crawl)
+    crawl = server.get(keys.key("crawl"))
     return {"crawl": crawl.decode("ascii") if crawl else None, "workers": workers,
             "queued": sum(p["queued"] for p in portals.values()),
             "in_flight": sum(p["in_flight"] for p in portals.values()),
             "portals_done": sum(1 for p in portals.values() if p["finished_by"] or p["diagnosis"]),
-            "fingerprints": server.scard(keys.dupefilter), "payloads": server.hlen(keys.digests),
-            "validators": server.hlen(f"{prefix}:validators"),
+            "fingerprints": server.scard(keys.key("dupefilter")), "payloads": server.hlen(keys.key("digests")),
+            "validators": server.hlen(keys.key("validators")),
             "worker_progress": progress, "portals": portals}

@@ -353,12 +353,12 @@ def test_robots_txt_this_worker_fetched_is_not_replaced_by_the_clusters_copy(red
     from scrapy.http import TextResponse
     from scrapy.utils.test import get_crawler
 
-    from crawler.distributed import SharedRobotsTxtMiddleware
+    from crawler.robots import PortalRobotsTxtMiddleware
 
     prefix = "robots-race"
     crawler = get_crawler(settings_dict={"DISTRIBUTED": True, "REDIS_URL": redis_url, "REDIS_PREFIX": prefix,
                                          "DOWNLOAD_TIMEOUT": 0, "ROBOTSTXT_OBEY": True})
-    middleware = SharedRobotsTxtMiddleware(crawler)
+    middleware = PortalRobotsTxtMiddleware(crawler)
     redis.Redis.from_url(redis_url).set(f"{prefix}:robots:files.example:lock", b"dead-worker", ex=60)
 
     class Engine:
@@ -381,3 +381,47 @@ def test_robots_txt_this_worker_fetched_is_not_replaced_by_the_clusters_copy(red
     parsers = asyncio.run(two_requests())
     assert all(p is not None and not p.allowed("http://files.example/private/x.pdf", "*") for p in parsers)
     assert crawler.stats.get_value("robotstxt/request_count") == 1
+
+
+def test_a_robots_txt_one_worker_fetched_is_read_by_the_others_from_the_cluster(redis_url) -> None:
+    # two workers' middlewares on one cluster: the first fetches each host's robots.txt, the second never
+    # does; a fetch that failed is shared too (everyone allows everything, as Scrapy does)
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.http import TextResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawler.robots import PortalRobotsTxtMiddleware
+
+    prefix = "robots-shared"
+    fetched: list[str] = []
+
+    class Engine:
+        async def download_async(self, request: Request) -> TextResponse:
+            fetched.append(request.url)
+            if "down.example" in request.url:
+                raise ConnectionRefusedError("refused")
+            return TextResponse(request.url, body=b"User-agent: *\nDisallow: /private/\n")
+
+    def worker(wid: str) -> PortalRobotsTxtMiddleware:
+        crawler = get_crawler(settings_dict={"DISTRIBUTED": True, "REDIS_URL": redis_url, "REDIS_PREFIX": prefix,
+                                             "WORKER_ID": wid, "ROBOTSTXT_OBEY": True})
+        crawler.engine = Engine()
+        return PortalRobotsTxtMiddleware(crawler)
+
+    first, second = worker("w1"), worker("w2")
+
+    async def crawl() -> None:
+        for middleware in (first, second):
+            with pytest.raises(IgnoreRequest):
+                await middleware.process_request(Request("http://up.example/private/a.html"))
+            assert await middleware.process_request(Request("http://up.example/b.html")) is None
+            assert await middleware.process_request(Request("http://down.example/private/a.html")) is None
+
+    asyncio.run(crawl())
+    assert fetched == ["http://up.example/robots.txt", "http://down.example/robots.txt"]
+    assert second.crawler.stats.get_value("robotstxt/from_cluster") == 2
+    assert second.crawler.stats.get_value("robotstxt/request_count") is None
+    first.shared.server.delete(*first.shared.server.keys(f"{prefix}:*"))

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlsplit
 
 from loopback_server import LoopbackServer, html, report_list, run_crawl, write_registry
 
 import catalog
-from crawler.robots import RobotsTxtPortal, is_robots_request
+from crawler.robots import PortalRobotsTxtMiddleware
 
 REPORT = html("<h1>某局2023年政府信息公开工作年度报告</h1><p>一、总体情况</p>")
 
@@ -77,21 +78,41 @@ def test_a_readable_robots_txt_is_no_failure_and_still_carries_the_portal(tmp_pa
 
 
 def test_the_robots_request_takes_the_portal_of_the_request_that_needed_it():
+    import asyncio
+
     from scrapy import Request
+    from scrapy.http import TextResponse
+    from scrapy.utils.test import get_crawler
 
-    class Crawler:
-        spider = None
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True})
+    fetched: list[Request] = []
 
-    middleware = RobotsTxtPortal(Crawler())
-    page = Request("http://a.example.gov.cn/nb/index.html", meta={"portal_id": "a"})
-    middleware.process_request(page)
-    robots = Request("http://a.example.gov.cn/robots.txt", meta={"dont_obey_robotstxt": True})
-    assert is_robots_request(robots)
-    middleware.process_request(robots)
-    assert robots.meta["portal_id"] == "a" and robots.meta["robots_txt"] is True
-    other = Request("http://b.example.gov.cn/robots.txt", meta={"dont_obey_robotstxt": True})
-    middleware.process_request(other)
-    assert "portal_id" not in other.meta  # no portal has needed that host
+    class Engine:  # what the downloader is asked for, answered with an empty robots.txt
+        async def download_async(self, request: Request) -> TextResponse:
+            fetched.append(request)
+            return TextResponse(request.url, body=b"")
+
+    class Spider:
+        blocked_portals = {"blocked"}
+
+    crawler.engine, crawler.spider = Engine(), Spider()
+    middleware = PortalRobotsTxtMiddleware(crawler)
+
+    async def pages() -> None:
+        await middleware.process_request(Request("http://a.example.gov.cn/nb/index.html", meta={"portal_id": "a"}))
+        await middleware.process_request(Request("http://a.example.gov.cn/nb/2.html", meta={"portal_id": "b"}))
+        await middleware.process_request(Request("http://b.example.gov.cn/nb/", meta={"portal_id": "blocked"}))
+        await middleware.process_request(Request("http://c.example.gov.cn/nb/"))
+
+    asyncio.run(pages())
+    robots = {urlsplit(r.url).netloc: r for r in fetched}
+    assert [r.url for r in fetched] == ["http://a.example.gov.cn/robots.txt", "http://b.example.gov.cn/robots.txt",
+                                        "http://c.example.gov.cn/robots.txt"]  # once per host
+    assert robots["a.example.gov.cn"].meta["portal_id"] == "a" and robots["a.example.gov.cn"].meta["robots_txt"] is True
+    # a blocked portal does not lend its id (its requests are dropped, robots.txt would be too)
+    assert "portal_id" not in robots["b.example.gov.cn"].meta and "robots_txt" not in robots["b.example.gov.cn"].meta
+    assert "portal_id" not in robots["c.example.gov.cn"].meta  # no portal has needed that host
+    assert all(r.meta["dont_obey_robotstxt"] for r in fetched)
 
 
 def test_a_spent_budget_never_drops_the_hosts_robots_txt():
