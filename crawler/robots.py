@@ -15,10 +15,11 @@ robots.txt as Scrapy does (same parser, user agent, stats and `robots_parsed` si
   one fetch per host for all workers).
 
 Scrapy internals relied on: only `RobotsTxtMiddleware.__init__` (NotConfigured unless ROBOTSTXT_OBEY,
-the user agents) and `process_request_2(parser, request)` (the allow check: stats, log, IgnoreRequest).
-The per-host cache, the fetch and the parsing are this class's own, so Scrapy's private `_parsers`
-Deferred protocol is not used at all. tests/test_robots_middleware.py fails if Scrapy changes what
-this rests on.
+the user agents), `process_request_2(parser, request)` (the allow check: stats, log, IgnoreRequest)
+and `DOWNLOAD_PRIORITY`; none of them is documented API. The per-host cache, the fetch and the parsing
+are this class's own (with Scrapy's public engine.download_async, ROBOTSTXT_PARSER and
+`robots_parsed` signal), so Scrapy's private `_parsers` Deferred protocol is not used at all.
+tests/test_robots_middleware.py fails if Scrapy changes what this rests on.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ class PortalRobotsTxtMiddleware(RobotsTxtMiddleware):
         meta: dict[str, Any] = {"dont_obey_robotstxt": True}
         portal_id = self._portal_for(netloc)
         if portal_id:
-            meta.update(portal_id=portal_id, **{ROBOTS_META: True})
+            meta |= {"portal_id": portal_id, ROBOTS_META: True}
         robots = Request(f"{url.scheme}://{netloc}/robots.txt", priority=self.DOWNLOAD_PRIORITY, meta=meta,
                          callback=NO_CALLBACK)
         parser = body = None
