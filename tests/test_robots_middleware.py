@@ -101,3 +101,28 @@ def test_a_robots_txt_that_cannot_be_fetched_allows_everything_once():
     asyncio.run(requests())
     assert fetched == ["http://h.example/robots.txt"]
     assert crawler.stats.get_value(f"robotstxt/exception_count/{ConnectionRefusedError}") == 1
+
+
+def test_a_cancelled_waiting_request_leaves_the_fetch_and_the_others_alone():
+    # one Deferred shared by the waiters would be cancelled with the first of them, failing the others
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True})
+
+    class Engine:
+        async def download_async(self, request: Request) -> TextResponse:
+            await asyncio.sleep(0.05)
+            return TextResponse(request.url, body=RULES)
+
+    crawler.engine = Engine()
+    middleware = PortalRobotsTxtMiddleware(crawler)
+
+    async def requests() -> list:
+        fetching = asyncio.ensure_future(middleware.process_request(Request("http://h.example/private/a.html")))
+        await asyncio.sleep(0)
+        cancelled = asyncio.ensure_future(middleware.process_request(Request("http://h.example/private/b.html")))
+        other = asyncio.ensure_future(middleware.process_request(Request("http://h.example/private/c.html")))
+        await asyncio.sleep(0.01)
+        cancelled.cancel()
+        return await asyncio.gather(fetching, cancelled, other, return_exceptions=True)
+
+    outcomes = asyncio.run(requests())
+    assert [type(o).__name__ for o in outcomes] == ["IgnoreRequest", "CancelledError", "IgnoreRequest"]
