@@ -109,39 +109,38 @@ def record_portal_diagnosis(db: sqlite_utils.Database, diagnosis: dict) -> None:
 
 
 _CAPTURE_INSERT = (
-    f"insert into captures ({', '.join(CAPTURE_KEYS)}) values ({', '.join('?' * len(CAPTURE_KEYS))})"
+    f"insert into captures ({', '.join(CAPTURE_KEYS)}) values ({', '.join('?' * len(CAPTURE_KEYS))}) "
+    "on conflict (record_id) do nothing"
 )
+_URL, _WARC_TYPE, _RECORD_ID, _PORTAL_ID = (CAPTURE_KEYS.index(k) for k in ("url", "warc_type", "record_id", "portal_id"))
 
 
-def record_captures(db: sqlite_utils.Database, captures: Iterable[dict]) -> list[int]:
-    """WARC records in one transaction (an exchange's response and request); their row ids, in order.
+def record_captures(db: sqlite_utils.Database, captures: Iterable[dict]) -> int:
+    """WARC records in one transaction; a record_id recorded before keeps its row. Returns rows added.
 
-    A record_id recorded before keeps its row and returns its id. The capture middleware calls this
-    once per exchange, so the statement is plain SQL rather than a table introspection per row.
+    The archive lists a crawl's records through this per batch, so it is one plain statement run for
+    every row rather than a lookup and an insert per row.
     """
     rows = []
     for capture in captures:
-        row = {k: capture.get(k) for k in CAPTURE_KEYS}
-        if not row["url"] and row["warc_type"] != "warcinfo":
-            raise CatalogError(f"capture without url (record {row['record_id']})")
+        row = [capture.get(k) for k in CAPTURE_KEYS]
+        if not row[_URL] and row[_WARC_TYPE] != "warcinfo":
+            raise CatalogError(f"capture without url (record {row[_RECORD_ID]})")
         rows.append(row)
-    ids: list[int] = []
     with db.atomic():
-        for portal_id in dict.fromkeys(row["portal_id"] for row in rows):
+        for portal_id in dict.fromkeys(row[_PORTAL_ID] for row in rows):
             _ensure_portal(db, portal_id)
-        for row in rows:
-            if row["record_id"]:
-                found = db.execute("select id from captures where record_id = ?", [row["record_id"]]).fetchone()
-                if found:
-                    ids.append(found[0])
-                    continue
-            ids.append(db.execute(_CAPTURE_INSERT, [row[k] for k in CAPTURE_KEYS]).lastrowid)
-    return ids
+        before = db.conn.total_changes
+        db.conn.executemany(_CAPTURE_INSERT, rows)
+        return db.conn.total_changes - before
 
 
 def record_capture(db: sqlite_utils.Database, capture: dict) -> int:
     """One WARC record; recording the same record_id twice returns the existing row's id."""
-    return record_captures(db, [capture])[0]
+    record_captures(db, [capture])
+    if capture.get("record_id"):
+        return db.execute("select id from captures where record_id = ?", [capture["record_id"]]).fetchone()[0]
+    return db.execute("select last_insert_rowid()").fetchone()[0]
 
 
 def latest_complete_capture(db: sqlite_utils.Database, url: str) -> dict | None:
