@@ -95,7 +95,7 @@ EXTENSIONS = {
     "crawler.extensions.PortalStats": 510,
     "crawler.fetch_failures.FetchFailureRecorder": 520,
     "crawler.deadlines.SlowBodyGuard": 530,
-    # Scrapy's consoles into a running crawl are off (not even imported): the telnet console, and from
+    # Scrapy's consoles into a running crawl are off: the telnet console, and from
     # Scrapy 2.19 an HTTP server on localhost that runs posted Python code and leaves a job file with its
     # token in ~/.local/state/scrapy. A crawler that reads untrusted pages on a shared machine exposes
     # no code-execution port; `nianbao status` and the logs are how a crawl is watched.

@@ -29,8 +29,9 @@ def test_a_crawl_without_javascript_portals_starts_no_browser(sample_portals, tm
     imported = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert "scrapy.core.downloader.handlers.http11" in imported
     assert not {name for name in imported if "playwright" in name}
-    # nor Scrapy's consoles into a running crawl (telnet, the remote-control HTTP server)
-    assert not {"scrapy.extensions.telnet", "scrapy.extensions.remote_control"} & imported
+    # nor are Scrapy's consoles into a running crawl started (telnet, the remote-control HTTP server)
+    enabled = result.stderr.split("Enabled extensions:", 1)[1].split("]", 1)[0]
+    assert "CrawlRecorder" in enabled and "TelnetConsole" not in enabled and "RemoteControl" not in enabled
 
 
 def test_a_javascript_portal_starts_it_once(sample_portals, tmp_path) -> None:
