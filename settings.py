@@ -95,7 +95,15 @@ EXTENSIONS = {
     "crawler.extensions.PortalStats": 510,
     "crawler.fetch_failures.FetchFailureRecorder": 520,
     "crawler.deadlines.SlowBodyGuard": 530,
+    # Scrapy's consoles into a running crawl are off: the telnet console, and from
+    # Scrapy 2.19 an HTTP server on localhost that runs posted Python code and leaves a job file with its
+    # token in ~/.local/state/scrapy. A crawler that reads untrusted pages on a shared machine exposes
+    # no code-execution port; `nianbao status` and the logs are how a crawl is watched.
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
 }
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 # --- the address policy (crawler/addresses.py) ------------------------------
 # Proxies named in the environment (http_proxy, https_proxy …) are not used unless this is true (crawler/proxies.py):
@@ -117,8 +125,8 @@ WARC_OPERATOR = os.environ.get("NIANBAO_OPERATOR", "nianbao archive")
 
 # --- browser rendering (only for requests that need it) ----------------------
 DOWNLOAD_HANDLERS = {
-    "http": "crawler.browser.LazyPlaywrightDownloadHandler",
-    "https": "crawler.browser.LazyPlaywrightDownloadHandler",
+    "http": "crawler.download_handler.HttpOrBrowserDownloadHandler",
+    "https": "crawler.download_handler.HttpOrBrowserDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {

@@ -196,7 +196,11 @@ class ExchangeArchive:
         self.count("warc/catalog_batches")
 
     def reconcile(self) -> int:
-        """List in the catalog every record of the files repaired at start that it lacks; returns how many."""
+        """List in the catalog every record of the files repaired at start that it lacks; returns how many.
+
+        The documents their `metadata` records describe are recorded too: the pipeline writes documents
+        per batch, so a killed crawl may have left some only in the WARC.
+        """
         if self.db is None:
             return 0
         from catalog.rebuild import index_warc_file
@@ -204,7 +208,7 @@ class ExchangeArchive:
         added = 0
         for result in self.repaired:
             if result.closed_as is not None:
-                added += index_warc_file(self.db, result.closed_as)
+                added += index_warc_file(self.db, result.closed_as, documents=True)
         if added:
             logger.warning("listed %d WARC records the catalog lacked after an interrupted crawl", added)
             self.count("warc/reconciled_records", added)

@@ -14,8 +14,6 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import surt
-from cdxj_indexer.main import CDXJIndexer
 from warcio.timeutils import iso_date_to_timestamp
 
 from archive.warc import CDXJ_RECORDS, OPEN_SUFFIX, UNINDEXED, WARC_SUFFIX, closed_warc_files
@@ -28,6 +26,8 @@ PART_SUFFIX = ".part"  # a live index's unsorted lines, beside the index it beco
 
 def cdxj_line(entry: tuple, warc_name: str, offset: int, length: int) -> str:
     """The line cdxj-indexer writes for a record (`archive.warc.index_fields`) at offset in warc_name."""
+    import surt  # loads tldextract's suffix list: only when a line is written
+
     url, date, fields = entry
     try:
         urlkey = surt.surt(url)
@@ -111,17 +111,24 @@ def index_path(indexes_dir: Path, warc_file: Path) -> Path:
     return indexes_dir / (warc_file.name[: -len(WARC_SUFFIX)] + INDEX_SUFFIX)
 
 
-class _Indexer(CDXJIndexer):
-    # the wacz package appends "warcinfo" to CDXJIndexer.DEFAULT_RECORDS (a shared list) when it is
-    # imported; an index is the same whichever modules the process has loaded, and the same as LiveIndex's
-    DEFAULT_RECORDS = list(CDXJ_RECORDS)
+def _indexer_class() -> type:
+    # imported when a file needs it (it loads pyamf, for AMF request bodies): a crawl indexes its own
+    # files as it writes them and seldom needs cdxj-indexer at all
+    from cdxj_indexer.main import CDXJIndexer
+
+    class _Indexer(CDXJIndexer):
+        # the wacz package appends "warcinfo" to CDXJIndexer.DEFAULT_RECORDS (a shared list) when it is
+        # imported; an index is the same whichever modules the process has loaded, and the same as LiveIndex's
+        DEFAULT_RECORDS = list(CDXJ_RECORDS)
+
+    return _Indexer
 
 
 def index_warc(warc_file: Path, out: Path) -> Path:
     """Index one WARC file into out (written beside it first, then moved into place)."""
     tmp = out.with_name(out.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        _Indexer(output=fh, inputs=[str(warc_file)], sort=True, post_append=True).process_all()
+        _indexer_class()(output=fh, inputs=[str(warc_file)], sort=True, post_append=True).process_all()
     os.replace(tmp, out)
     return out
 

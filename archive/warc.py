@@ -99,14 +99,15 @@ def _with_digests(url: str, warc_type: str, body: bytes | memoryview, http_heade
     catalog); the block digest is one pass over the serialised HTTP headers and the body.
     """
     payload_digest = payload_digest or sha1_digest(body)
-    block = hashlib.sha1()
-    if http_headers is not None:
+    if http_headers is None:
+        block_digest = payload_digest  # the block is the payload
+    else:
         http_headers.compute_headers_buffer(None)
-        block.update(http_headers.headers_buff)
-    block.update(body)
+        block = hashlib.sha1(http_headers.headers_buff)
+        block.update(body)
+        block_digest = "sha1:" + base64.b32encode(block.digest()).decode("ascii")
     fields = [*warc_headers.items(), ("WARC-Payload-Digest", payload_digest),
-              ("WARC-Block-Digest", "sha1:" + base64.b32encode(block.digest()).decode("ascii")),
-              ("WARC-Type", warc_type)]
+              ("WARC-Block-Digest", block_digest), ("WARC-Type", warc_type)]
     if url:
         fields.append(("WARC-Target-URI", url))
     # what warcio's RecordBuilder.create_warc_record makes of these, with the headers in its order,
@@ -204,8 +205,13 @@ def document_record(
                          warc_content_type=content_type)
 
 
+_EMPTY_SHA1 = "sha1:" + base64.b32encode(hashlib.sha1(b"").digest()).decode("ascii")
+
+
 def sha1_digest(body: bytes) -> str:
     """`sha1:BASE32`, the form of WARC-Payload-Digest and WARC-Block-Digest."""
+    if not body:
+        return _EMPTY_SHA1  # every GET request's payload
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
@@ -439,6 +445,7 @@ class WarcFileWriter:
         self.closed_files: list[str] = []
         self._fh: io.BufferedWriter | None = None
         self._name: str | None = None
+        self._offset = 0
 
     @property
     def current_file(self) -> str | None:
@@ -450,6 +457,7 @@ class WarcFileWriter:
         self.serial += 1
         path = self.directory / (self._name + OPEN_SUFFIX)
         self._fh = open(path, "xb")  # noqa: SIM115 - held open across many writes
+        self._offset = 0  # kept here: tell() on a flushed writer is a system call per record
         fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         info = self._append(encode_records([_builder.create_warcinfo_record(self._name, self.warcinfo)]))[0]
         if self.on_warcinfo is not None:
@@ -459,8 +467,9 @@ class WarcFileWriter:
         assert self._fh is not None and self._name is not None
         written = []
         for record in group:
-            offset = self._fh.tell()
+            offset = self._offset
             self._fh.write(record.data)
+            self._offset += len(record.data)
             written.append(WrittenRecord(record.record_id, record.warc_type, self._name, offset,
                                          len(record.data), record.headers))
             if self.index is not None and record.index is not None:
@@ -475,7 +484,7 @@ class WarcFileWriter:
 
     def append(self, group: list[EncodedRecord]) -> list[WrittenRecord]:
         """Append an encoded group to one file (rotating first if the file is full); flushed."""
-        if self._fh is not None and self._fh.tell() >= self.max_size:
+        if self._fh is not None and self._offset >= self.max_size:
             if self.before_rotate is not None:
                 self.before_rotate()
             self.close()

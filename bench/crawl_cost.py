@@ -1,6 +1,6 @@
 """CPU per page of the crawl, repeated: nianbao, the same spider without WARC, plain Scrapy, wget.
 
-    python -m bench.crawl_cost [--pages 2000] [--hosts 10] [--repeats 3] [--tools nianbao,scrapy,floor,wget]
+    python -m bench.crawl_cost [--pages 2000[,8000]] [--hosts 10] [--repeats 3] [--tools nianbao,scrapy,floor,wget]
 
 On a shared machine wall time is noise; CPU time (user + system of the crawl's process tree, from the
 kernel's rusage of the reaped child) is not, or much less. Every tool crawls the same generated portals
@@ -17,7 +17,11 @@ elsewhere falls on all of them; each figure is given as the minimum and the medi
 `--baseline DIR` also runs another checkout's (a) and (b) (e.g. `git archive main | tar -x -C DIR`)
 in the same repeats, so before and after are measured under the same load.
 
-Writes bench/results/crawl-cost.json (or --out) and prints a Markdown table.
+Start-up (imports, engine start) is in every whole-crawl figure: 1-2 CPU s for the Scrapy-based tools, nothing
+for wget. With two sizes (`--pages 2000,8000`) each tool also gets its CPU per page at the margin, the larger
+crawl's CPU less the smaller's over the pages more, which is what a crawl of tens of thousands of pages pays.
+
+Writes bench/results/crawl-cost.json (or --out) and prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -78,13 +82,95 @@ def table(summary: dict[str, dict]) -> str:
                        ("scrapy@base", "wget", "before: (b) WARC off / (c) wget"),
                        ("nianbao", "nianbao@base", "(a) after / before"),
                        ("scrapy", "scrapy@base", "(b) after / before")):
-        lines.append(f"| {name} | {ratio(a, b, 'min')} | {ratio(a, b, 'median')} |")
+        if a in summary and b in summary:
+            lines.append(f"| {name} | {ratio(a, b, 'min')} | {ratio(a, b, 'median')} |")
+    return "\n".join(lines)
+
+
+def marginal(runs: list[dict]) -> dict[str, dict]:
+    """Per tool, CPU ms per page at the margin: (CPU of the larger crawl − CPU of the smaller) / (pages
+    more), paired within each repeat, so start-up (imports, engine, browser-less handler set-up) drops out.
+    A national crawl is tens of thousands of pages per process: this is the cost it pays per page."""
+    out: dict[str, dict] = {}
+    sizes = sorted({r["size"] for r in runs if "size" in r})
+    if len(sizes) < 2:
+        return out
+    small, large = sizes[0], sizes[-1]
+    for tool in dict.fromkeys(r["tool"] for r in runs):
+        by = {(r["repeat"], r["size"]): r for r in runs if r["tool"] == tool and r.get("cpu_s") is not None}
+        per = []
+        for repeat in sorted({k[0] for k in by}):
+            a, b = by.get((repeat, small)), by.get((repeat, large))
+            if a and b and b["pages"] > a["pages"]:
+                per.append(round(1000 * (b["cpu_s"] - a["cpu_s"]) / (b["pages"] - a["pages"]), 2))
+        if per:
+            out[tool] = {"ms_per_page": per, "min": min(per), "median": round(statistics.median(per), 2)}
+    return out
+
+
+def run_cost_benchmark(pages: tuple[int, ...] = (2000,), hosts: int = 10, repeats: int = 3,
+                       tools: tuple[str, ...] = ("nianbao", "scrapy", "floor", "floor8", "wget"),
+                       work: Path = RESULTS / "work" / "crawl-cost", baseline: Path | None = None,
+                       log=print) -> dict:
+    """Every tool over the same generated portals, `repeats` times, taking turns; with two page counts,
+    the marginal CPU per page too. Returns the runs, the summary (largest size) and the marginal figures."""
+    tools = list(tools)
+    if baseline:
+        tools += [f"{t}@base" for t in tools if t in ("nianbao", "scrapy")]
+    unknown = {t.split("@")[0] for t in tools} - set(TOOLS)
+    if unknown:
+        raise ValueError(f"unknown tools: {', '.join(sorted(unknown))}")
+    runs = []
+    portals = [BigPortal(hosts, items_for_pages(size, hosts)) for size in pages]
+    try:
+        for portal in portals:
+            portal.__enter__()
+        for repeat in range(repeats):
+            for size, portal in zip(pages, portals, strict=True):
+                plan = CrawlPlan(pages=size, hosts=hosts, latencies_ms=(0.0,), window_s=600.0)
+                for tool in tools:
+                    name, _, base = tool.partition("@")
+                    label = f"{name}{base}-{size}-{repeat}"
+                    result = run_tool(name, portal, work, 0.0, plan, label=label,
+                                      checkout=baseline if base else None)
+                    result.update(tool=tool, repeat=repeat, size=size)
+                    result.pop("rss_samples", None)
+                    runs.append(result)
+                    log(f"{tool} {size} #{repeat}: {result['pages']} pages, {result['cpu_s']} CPU s, "
+                        f"{result['cpu_s_per_1000_pages']} CPU s/1000 pages, {result['wall_s']} s wall")
+                    shutil.rmtree(work / label, ignore_errors=True)
+    finally:
+        for portal in portals:
+            portal.__exit__(None, None, None)
+    largest = max(pages)
+    return {"pages": list(pages), "hosts": hosts, "repeats": repeats, "load_average_at_end": os.getloadavg(),
+            "runs": runs, "summary": summarise([r for r in runs if r["size"] == largest]),
+            "marginal": marginal(runs)}
+
+
+def marginal_table(figures: dict[str, dict], pages: list[int]) -> str:
+    """The marginal figures as Markdown, with the ratios the goals are about."""
+    if not figures:
+        return ""
+    lines = [f"| tool | CPU ms per page at the margin ({min(pages):,} → {max(pages):,} pages), min | median | "
+             "all repeats |", "|---|---|---|---|"]
+    for tool, f in figures.items():
+        name, _, base = tool.partition("@")
+        label = TOOLS[name] + (" — before (baseline checkout)" if base else "")
+        lines.append(f"| {label} | {f['min']:.2f} | {f['median']:.2f} | {', '.join(f'{x:.2f}' for x in f['ms_per_page'])} |")
+    lines += ["", "| ratio at the margin | of minima | of medians |", "|---|---|---|"]
+    for a, b, name in (("nianbao", "scrapy", "WARC overhead: (a) / (b)"), ("nianbao", "wget", "(a) nianbao / (c) wget"),
+                       ("floor8", "wget", "(d') plain Scrapy / (c) wget"), ("nianbao", "floor8", "(a) nianbao / (d') plain Scrapy")):
+        if a in figures and b in figures:
+            lines.append(f"| {name} | {figures[a]['min'] / figures[b]['min']:.2f} | "
+                         f"{figures[a]['median'] / figures[b]['median']:.2f} |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description="CPU per page of the crawl, repeated")
-    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--pages", default="2000",
+                        help="pages of the generated site; two sizes (e.g. 2000,8000) add the marginal CPU per page")
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tools", default="nianbao,scrapy,floor,floor8,wget")
@@ -94,33 +180,17 @@ def main(argv: list[str] | None = None) -> dict:
                         help="another checkout (e.g. `git archive` of main): its nianbao and WARC-off crawls "
                              "run beside these, in the same repeats, as `nianbao@base` and `scrapy@base`")
     args = parser.parse_args(argv)
-    tools = [t for t in args.tools.split(",") if t]
-    if args.baseline:
-        tools += [f"{t}@base" for t in tools if t in ("nianbao", "scrapy")]
-    unknown = {t.split("@")[0] for t in tools} - set(TOOLS)
-    if unknown:
-        parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
-    plan = CrawlPlan(pages=args.pages, hosts=args.hosts, latencies_ms=(0.0,), window_s=600.0)
-    runs = []
-    with BigPortal(args.hosts, items_for_pages(args.pages, args.hosts)) as portal:
-        for repeat in range(args.repeats):
-            for tool in tools:
-                name, _, base = tool.partition("@")
-                result = run_tool(name, portal, args.work, 0.0, plan, label=f"{name}{base}-{repeat}",
-                                  checkout=args.baseline if base else None)
-                result["tool"] = tool
-                result.pop("rss_samples", None)
-                result["repeat"] = repeat
-                runs.append(result)
-                print(f"{tool} #{repeat}: {result['pages']} pages, {result['cpu_s']} CPU s, "
-                      f"{result['cpu_s_per_1000_pages']} CPU s/1000 pages, {result['wall_s']} s wall", flush=True)
-                shutil.rmtree(args.work / f"{name}{base}-{repeat}", ignore_errors=True)
-    summary = summarise(runs)
-    body = {"pages": args.pages, "hosts": args.hosts, "repeats": args.repeats,
-            "load_average_at_end": os.getloadavg(), "runs": runs, "summary": summary}
+    try:
+        body = run_cost_benchmark(tuple(int(p) for p in args.pages.split(",") if p), args.hosts, args.repeats,
+                                  tuple(t for t in args.tools.split(",") if t), args.work, args.baseline)
+    except ValueError as exc:
+        parser.error(str(exc))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(body, indent=1, ensure_ascii=False), encoding="utf-8")
-    print(table(summary))
+    print(table(body["summary"]))
+    if body["marginal"]:
+        print()
+        print(marginal_table(body["marginal"], body["pages"]))
     return body
 
 

@@ -59,7 +59,7 @@ def run(hosts: int, items: int, latency_ms: float, window: float, counts: list[i
     """Crawl with each worker count; returns the figures."""
     redis_server = shutil.which("redis-server")
     if redis_server is None:
-        raise SystemExit("bench.distributed: redis-server is not installed")
+        raise RuntimeError("bench.distributed: redis-server is not installed (scripts/setup.sh installs it)")
     from crawler.distributed import redis_client, seed_frontier
 
     port = _free_port()

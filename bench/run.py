@@ -22,7 +22,7 @@ from bench.report import markdown
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
-ALL = ("parse", "catalog", "crawl", "memory", "profile")
+ALL = ("parse", "catalog", "crawl", "cost", "cluster", "memory", "profile")
 README_START = "<!-- results:start -->"
 README_END = "<!-- results:end -->"
 
@@ -45,6 +45,23 @@ def embed_in_readme(table: str, readme: Path = BENCH_DIR / "README.md") -> bool:
     return True
 
 
+def carry_over(results: dict, only: list[str], previous: Path) -> None:
+    """Keep the figures of benchmarks this run left out from the previous run, with that run's date,
+    so a run of one benchmark updates its section without emptying the others'."""
+    if not previous.exists():
+        return
+    try:
+        before = json.loads(previous.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    for name in ALL:
+        if name in only or name not in before:
+            continue
+        results[name] = before[name]
+        when = (before.get("carried_from") or {}).get(name) or before.get("started")
+        results.setdefault("carried_from", {})[name] = when
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--only", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
@@ -60,6 +77,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--catalog-sizes", default="10000,100000", help="synthetic catalog sizes, reports")
     p.add_argument("--parse-seconds", type=float, default=3.0, help="CPU seconds per type and tool, at least")
     p.add_argument("--profile-pages", type=int, default=1_500, help="pages of the profiled crawl")
+    p.add_argument("--cost-pages", default="2000,8000",
+                   help="pages of the repeated CPU-cost crawls; two sizes give the marginal CPU per page")
+    p.add_argument("--cost-repeats", type=int, default=3, help="repeats of the CPU-cost crawls")
+    p.add_argument("--cluster-hosts", type=int, default=30, help="portals of the distributed benchmark")
+    p.add_argument("--cluster-items", type=int, default=200, help="reports per portal, distributed benchmark")
+    p.add_argument("--cluster-latency", type=float, default=100.0, help="latency of the distributed benchmark, ms")
+    p.add_argument("--cluster-window", type=float, default=40.0, help="seconds each worker count crawls")
+    p.add_argument("--cluster-workers", default="0,1,2,4", help="worker counts (0: one process without Redis)")
     p.add_argument("--out", type=Path, default=RESULTS_DIR)
     return p.parse_args(argv)
 
@@ -113,6 +138,20 @@ def main(argv: list[str] | None = None) -> int:
                          latencies_ms=tuple(float(x) for x in args.latencies.split(",")),
                          window_s=args.crawl_window or None, slow_window_s=args.slow_window)
         return run_crawl_benchmark(plan, work / "crawl", log=_log)
+
+    def cost() -> dict:
+        from bench.crawl_cost import run_cost_benchmark
+
+        pages = tuple(int(x) for x in args.cost_pages.split(",") if x.strip())
+        out = run_cost_benchmark(pages, min(args.hosts, 10), args.cost_repeats, work=work / "cost", log=_log)
+        shutil.rmtree(work / "cost", ignore_errors=True)
+        return out
+
+    def cluster() -> dict:
+        from bench.distributed import run
+
+        return run(args.cluster_hosts, args.cluster_items, args.cluster_latency, args.cluster_window,
+                   [int(x) for x in args.cluster_workers.split(",") if x.strip()])
 
     def memory() -> dict:
         from bench.memory import run_memory_benchmark
@@ -171,9 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     step("parse", parse)
     step("catalog", catalog)
     step("crawl", crawl)
+    step("cost", cost)
+    step("cluster", cluster)
     step("memory", memory)
     step("profile", profile)
 
+    carry_over(results, only, args.out / "latest.json")
     results["finished"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     results["total_s"] = round(time.monotonic() - start, 1)
     args.out.mkdir(parents=True, exist_ok=True)

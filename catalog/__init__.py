@@ -22,6 +22,7 @@ from catalog.records import (
     record_crawl_end,
     record_crawl_start,
     record_document,
+    record_documents,
     record_fetch_failure,
     record_parse_failure,
     record_portal_diagnosis,
@@ -51,7 +52,7 @@ __all__ = [
     "T3_COLUMNS", "T4_COLUMNS", "TOTAL_CELLS", "CatalogError", "_ensure_cell_keys", "_ensure_views",
     "_split_key", "_split_label", "_update_current", "documents_to_parse", "latest_complete_capture",
     "load_portals", "migrate", "now_iso", "open_catalog", "record_capture", "record_captures",
-    "record_crawl_end", "record_crawl_start", "record_document", "record_fetch_failure", "record_portal_diagnosis", "record_parse_failure", "record_report",
+    "record_crawl_end", "record_crawl_start", "record_document", "record_documents", "record_fetch_failure", "record_portal_diagnosis", "record_parse_failure", "record_report",
     "mark_interrupted_crawls", "rebuild_agencies", "recompute_current", "refresh_bodies", "refresh_cell_labels", "replace_findings", "report_cells", "schema_version", "search_condition",
     "search_reports", "search_sql", "text_grams",
 ]

@@ -141,9 +141,7 @@ def index_warc_file(db: sqlite_utils.Database, path: str | Path, crawl_id: Any =
         rows.append(row)
     known = {} if known is None else known
     _revisit_sha256(db, rows, known)
-    before = db.execute("select count(*) from captures").fetchone()[0]
-    record_captures(db, rows)
-    added = db.execute("select count(*) from captures").fetchone()[0] - before
+    added = record_captures(db, rows)
     if documents:
         for item in items:
             try:

@@ -109,39 +109,38 @@ def record_portal_diagnosis(db: sqlite_utils.Database, diagnosis: dict) -> None:
 
 
 _CAPTURE_INSERT = (
-    f"insert into captures ({', '.join(CAPTURE_KEYS)}) values ({', '.join('?' * len(CAPTURE_KEYS))})"
+    f"insert into captures ({', '.join(CAPTURE_KEYS)}) values ({', '.join('?' * len(CAPTURE_KEYS))}) "
+    "on conflict (record_id) do nothing"
 )
+_URL, _WARC_TYPE, _RECORD_ID, _PORTAL_ID = (CAPTURE_KEYS.index(k) for k in ("url", "warc_type", "record_id", "portal_id"))
 
 
-def record_captures(db: sqlite_utils.Database, captures: Iterable[dict]) -> list[int]:
-    """WARC records in one transaction (an exchange's response and request); their row ids, in order.
+def record_captures(db: sqlite_utils.Database, captures: Iterable[dict]) -> int:
+    """WARC records in one transaction; a record_id recorded before keeps its row. Returns rows added.
 
-    A record_id recorded before keeps its row and returns its id. The capture middleware calls this
-    once per exchange, so the statement is plain SQL rather than a table introspection per row.
+    The archive lists a crawl's records through this per batch, so it is one plain statement run for
+    every row rather than a lookup and an insert per row.
     """
     rows = []
     for capture in captures:
-        row = {k: capture.get(k) for k in CAPTURE_KEYS}
-        if not row["url"] and row["warc_type"] != "warcinfo":
-            raise CatalogError(f"capture without url (record {row['record_id']})")
+        row = [capture.get(k) for k in CAPTURE_KEYS]
+        if not row[_URL] and row[_WARC_TYPE] != "warcinfo":
+            raise CatalogError(f"capture without url (record {row[_RECORD_ID]})")
         rows.append(row)
-    ids: list[int] = []
     with db.atomic():
-        for portal_id in dict.fromkeys(row["portal_id"] for row in rows):
+        for portal_id in dict.fromkeys(row[_PORTAL_ID] for row in rows):
             _ensure_portal(db, portal_id)
-        for row in rows:
-            if row["record_id"]:
-                found = db.execute("select id from captures where record_id = ?", [row["record_id"]]).fetchone()
-                if found:
-                    ids.append(found[0])
-                    continue
-            ids.append(db.execute(_CAPTURE_INSERT, [row[k] for k in CAPTURE_KEYS]).lastrowid)
-    return ids
+        before = db.conn.total_changes
+        db.conn.executemany(_CAPTURE_INSERT, rows)
+        return db.conn.total_changes - before
 
 
 def record_capture(db: sqlite_utils.Database, capture: dict) -> int:
     """One WARC record; recording the same record_id twice returns the existing row's id."""
-    return record_captures(db, [capture])[0]
+    record_captures(db, [capture])
+    if capture.get("record_id"):
+        return db.execute("select id from captures where record_id = ?", [capture["record_id"]]).fetchone()[0]
+    return db.execute("select last_insert_rowid()").fetchone()[0]
 
 
 def latest_complete_capture(db: sqlite_utils.Database, url: str) -> dict | None:
@@ -159,53 +158,69 @@ def latest_complete_capture(db: sqlite_utils.Database, url: str) -> dict | None:
     return next(iter(rows), None)
 
 
+_DOCUMENT_FIELDS = ("portal_id", "kind", "title", "year", "published", "index_no", "publisher",
+                    "content_type", "filename", "warc_record_id")
+
+
 def record_document(db: sqlite_utils.Database, item: dict) -> int:
     """A DocumentItem: one documents row per distinct sha256, every URL it was seen at in document_urls."""
-    sha256 = item.get("sha256")
-    url = item.get("url")
-    if not sha256:
-        raise CatalogError(f"document without sha256: {url}")
-    seen = item.get("fetched_at") or now_iso()
+    return record_documents(db, [item])[0]
+
+
+def record_documents(db: sqlite_utils.Database, items: Iterable[dict]) -> list[int]:
+    """Several DocumentItems in one transaction (see `record_document`); returns their documents ids.
+
+    All or nothing: an item without sha256 raises CatalogError before anything is written.
+    """
+    items = list(items)
+    for item in items:
+        if not item.get("sha256"):
+            raise CatalogError(f"document without sha256: {item.get('url')}")
+    ids = []
     with db.atomic():
-        _ensure_portal(db, item.get("portal_id"))
-        found = db.execute("select * from documents where sha256 = ?", [sha256]).fetchone()
-        if found:
-            doc = dict(zip([d[0] for d in db.execute("select * from documents limit 0").description], found, strict=True))
-            doc_id = doc["id"]
-            updates: dict[str, Any] = {
-                "last_seen": max(doc["last_seen"] or seen, seen),
-                "first_seen": min(doc["first_seen"] or seen, seen),
-            }
-            # The first crawl that saw a field wins; later ones only fill gaps.
-            for key in ("portal_id", "kind", "title", "year", "published", "index_no", "publisher",
-                        "content_type", "filename", "warc_record_id"):
-                if doc.get(key) in (None, "") and item.get(key) not in (None, ""):
-                    updates[key] = item[key]
-            db["documents"].update(doc_id, updates)
-        else:
-            doc_id = db["documents"].insert({
-                "sha256": sha256, "portal_id": item.get("portal_id"), "kind": item.get("kind"),
-                "title": item.get("title"), "year": item.get("year"), "published": item.get("published"),
-                "index_no": item.get("index_no"), "publisher": item.get("publisher"),
-                "content_type": item.get("content_type"), "filename": item.get("filename"), "url": url,
-                "warc_record_id": item.get("warc_record_id"), "first_seen": seen, "last_seen": seen,
-            }).last_pk
-        if url:
-            existing = db.execute(
-                "select first_seen, last_seen from document_urls where document_id = ? and url = ?",
-                [doc_id, url],
-            ).fetchone()
-            if existing:
-                db.execute(
-                    "update document_urls set first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) "
-                    "where document_id = ? and url = ?",
-                    [seen, seen, doc_id, url],
-                )
-            else:
-                db["document_urls"].insert({
-                    "document_id": doc_id, "url": url, "referer": item.get("referer"),
-                    "first_seen": seen, "last_seen": seen,
-                })
+        portals: set[str] = set()
+        for item in items:
+            portal_id = item.get("portal_id")
+            if portal_id and portal_id not in portals:
+                _ensure_portal(db, portal_id)
+                portals.add(portal_id)
+            ids.append(_record_document(db, item))
+    return ids
+
+
+def _record_document(db: sqlite_utils.Database, item: dict) -> int:
+    sha256, url = item["sha256"], item.get("url")
+    seen = item.get("fetched_at") or now_iso()
+    cursor = db.execute("select * from documents where sha256 = ?", [sha256])
+    found = cursor.fetchone()
+    if found:
+        doc = dict(zip([d[0] for d in cursor.description], found, strict=True))
+        doc_id = doc["id"]
+        updates: dict[str, Any] = {
+            "last_seen": max(doc["last_seen"] or seen, seen),
+            "first_seen": min(doc["first_seen"] or seen, seen),
+        }
+        # The first crawl that saw a field wins; later ones only fill gaps.
+        for key in _DOCUMENT_FIELDS:
+            if doc.get(key) in (None, "") and item.get(key) not in (None, ""):
+                updates[key] = item[key]
+        db.execute(f"update documents set {', '.join(f'{key} = ?' for key in updates)} where id = ?",
+                   [*updates.values(), doc_id])
+    else:
+        # plain SQL: sqlite-utils' insert looks the table up again on every call, which a crawl pays per page
+        row = {"sha256": sha256, **{key: item.get(key) for key in _DOCUMENT_FIELDS}, "url": url,
+               "first_seen": seen, "last_seen": seen}
+        doc_id = db.execute(f"insert into documents ({', '.join(row)}) values ({', '.join('?' for _ in row)})",
+                            list(row.values())).lastrowid
+    if url:
+        updated = db.execute(
+            "update document_urls set first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) "
+            "where document_id = ? and url = ?",
+            [seen, seen, doc_id, url],
+        ).rowcount
+        if not updated:
+            db.execute("insert into document_urls (document_id, url, referer, first_seen, last_seen) "
+                       "values (?, ?, ?, ?, ?)", [doc_id, url, item.get("referer"), seen, seen])
     return doc_id
 
 

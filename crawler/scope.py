@@ -3,6 +3,7 @@ government's other hosts (file servers, CDNs under the same gov.cn domain)."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 _SECOND_LEVEL = {"gov", "com", "net", "org", "edu", "ac"}
 
 
+@functools.lru_cache(maxsize=4096)  # a crawl asks about the same few hosts for every link
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))

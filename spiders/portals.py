@@ -102,10 +102,23 @@ _LABELS = {
 }
 # the page text a detail page's labels are read from
 _BODY_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
+# where a detail page prints its title, in the order they are trusted
+_META_TITLE = etree.XPath("//meta[@name='ArticleTitle']/@content", smart_strings=False)
+_HEADING_TEXT = etree.XPath("//h1//text() | //h2//text() | //*[contains(@class,'title')]//text()",
+                            smart_strings=False)
+_TITLE_TEXT = etree.XPath("//title/text()", smart_strings=False)
 # a label at the start of a text or after a space, its value after the colon
 _LABEL_PATTERNS = {key: re.compile(rf"(?:^|\s)(?:{labels})\s*[:：]\s*(.*)$")
                    for key, labels in _LABELS.items()}
 _ANY_LABEL = re.compile("|".join(f"(?:{labels})" for labels in _LABELS.values()))
+
+
+def _next_text(texts: list[str], i: int) -> str:
+    """The first text after texts[i] that is not blank, cleaned (a label's value in the next cell)."""
+    for j in range(i + 1, len(texts)):
+        if text := clean_text(texts[j]):
+            return text
+    return ""
 
 
 def _now() -> str:
@@ -645,11 +658,10 @@ class PortalsSpider(scrapy.Spider):
     @staticmethod
     def _detail_title(response: Response) -> str | None:
         """The report title as the detail page prints it (meta ArticleTitle, the heading, <title>)."""
-        candidates = [
-            response.xpath("//meta[@name='ArticleTitle']/@content").get(),
-            *response.xpath("//h1//text() | //h2//text() | //*[contains(@class,'title')]//text()").getall(),
-            response.xpath("//title/text()").get(),
-        ]
+        # compiled lxml XPath, plain strings: no parsel Selector per text node
+        root = response.selector.root
+        meta, title = _META_TITLE(root), _TITLE_TEXT(root)
+        candidates = [meta[0] if meta else None, *_HEADING_TEXT(root), title[0] if title else None]
         fallback = None
         for raw in candidates:
             text = clean_text(raw)
@@ -668,20 +680,24 @@ class PortalsSpider(scrapy.Spider):
         the next cell (``<th>索引号：</th><td>…</td>``).
         """
         # Compiled lxml XPath with plain strings: a parsel Selector (or a "smart" string that looks up
-        # its parent element) per text node made this the crawl's costliest step.
-        texts = [clean_text(t.replace("\u3000", " ")) for t in _BODY_TEXT(response.selector.root)]
-        texts = [t for t in texts if t]
+        # its parent element) per text node made this the crawl's costliest step. Every label ends in
+        # a colon, so only text nodes with one are cleaned and searched; for each label the first
+        # text, in page order, that gives a value wins.
+        texts = _BODY_TEXT(response.selector.root)
         found: dict[str, str] = {}
-        for key, pattern in _LABEL_PATTERNS.items():
-            for i, text in enumerate(texts):
-                match = pattern.search(text)
-                if not match:
+        for i, raw in enumerate(texts):
+            if ":" not in raw and "：" not in raw:
+                continue
+            text = clean_text(raw)
+            for key, pattern in _LABEL_PATTERNS.items():
+                if key in found or not (match := pattern.search(text)):
                     continue
-                value = match.group(1) or (texts[i + 1] if i + 1 < len(texts) else "")
+                value = match.group(1) or _next_text(texts, i)
                 value = iso_date(value) if key == "published" else value.split()[0] if value.split() else ""
                 if value and not _ANY_LABEL.match(value):
                     found[key] = value
-                    break
+            if len(found) == len(_LABEL_PATTERNS):
+                break
         return found
 
     @staticmethod

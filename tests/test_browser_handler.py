@@ -10,8 +10,8 @@ from nianbao.demo import DEMO_SETTINGS
 from nianbao.refresh import scrapy_env
 
 
-def crawl(registry, data, only: str, *extra: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}", "-a", f"only={only}",
+def crawl(registry, data, only: str, *extra: str, python: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, *python, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}", "-a", f"only={only}",
            "-s", f"DATA_DIR={data}", "-s", "LOG_LEVEL=INFO"]
     for key, value in DEMO_SETTINGS.items():
         if key != "LOG_LEVEL":
@@ -21,10 +21,17 @@ def crawl(registry, data, only: str, *extra: str) -> subprocess.CompletedProcess
 
 
 def test_a_crawl_without_javascript_portals_starts_no_browser(sample_portals, tmp_path) -> None:
-    result = crawl(sample_portals.registry, tmp_path / "data", "sample-gbk")
+    # -X importtime lists every module the crawl imported: Playwright is not even loaded
+    result = crawl(sample_portals.registry, tmp_path / "data", "sample-gbk", python=("-X", "importtime"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "'portal/sample-gbk/reports'" in result.stderr
     assert "Starting download handler" not in result.stderr and "playwright/" not in result.stderr
+    imported = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "scrapy.core.downloader.handlers.http11" in imported
+    assert not {name for name in imported if "playwright" in name}
+    # nor are Scrapy's consoles into a running crawl started (telnet, the remote-control HTTP server)
+    enabled = result.stderr.split("Enabled extensions:", 1)[1].split("]", 1)[0]
+    assert "CrawlRecorder" in enabled and "TelnetConsole" not in enabled and "RemoteControl" not in enabled
 
 
 def test_a_javascript_portal_starts_it_once(sample_portals, tmp_path) -> None:

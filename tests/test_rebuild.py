@@ -17,6 +17,7 @@ from warc_support import ROOT, crawl_portals
 from archive.stage import run_stage
 from catalog import open_catalog
 from catalog.merge import catalog_contents
+from catalog.rebuild import warc_records
 from nianbao.sample_portals.server import SamplePortals
 
 
@@ -25,9 +26,9 @@ def crawled(tmp_path_factory) -> dict:
     work = tmp_path_factory.mktemp("rebuild")
     data = work / "data"
     with SamplePortals(registry_path=work / "portals.csv") as portals:
-        # a small batch, so rows are listed in several batches during the crawl
+        # small batches, so rows and documents are written in several batches during the crawl
         crawl = crawl_portals(portals.registry, data, "-a", "only=sample-gbk,sample-hanweb",
-                              "-s", "WARC_CATALOG_BATCH_ROWS=7")
+                              "-s", "WARC_CATALOG_BATCH_ROWS=7", "-s", "CATALOG_BATCH_ROWS=3")
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     run_stage(data)
     return {"work": work, "data": data, "registry": work / "portals.csv"}
@@ -82,8 +83,13 @@ def test_rows_lost_with_a_killed_crawl_are_listed_again_from_the_warc(crawled, t
     try:
         listed = archive.reconcile()
         rows = archive.db.execute("select count(*) from captures where warc_file = ?", [source.name]).fetchone()[0]
+        documents = {r[0] for r in archive.db.execute("select sha256 from documents")}
     finally:
         archive.close()
     original = open_catalog(crawled["data"] / "catalog.db")
     expected = original.execute("select count(*) from captures where warc_file = ?", [source.name]).fetchone()[0]
     assert listed == rows == expected > 0
+    # documents still queued in the pipeline's batch come back too: from the file's metadata records
+    described = {document["sha256"] for _, document in warc_records(source) if document}
+    assert described and documents == described
+    assert described <= {r[0] for r in original.execute("select sha256 from documents")}
