@@ -135,13 +135,19 @@ def register_routes():
 
 
 @hookimpl
+def prepare_jinja2_environment(env):
+    """ui() for every template, error pages too (they render without extra_template_vars)."""
+    env.globals["ui"] = ui
+
+
+@hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     """column_labels (for _table.html headings) and search snippets on the reports table."""
     labels = VIEW_COLUMNS.get(table or "", {}) if table else QUERY_COLUMNS
 
     async def inner():
         extra = {"column_labels": labels, "value_label": value_label, "filter_operators": FILTER_OPERATORS,
-                 "ui": ui, "table_description": table_description, "crumb_label": _crumb_labeller(datasette)}
+                 "table_description": table_description, "crumb_label": _crumb_labeller(datasette)}
         if table is None and database == "catalog" and template.startswith("query"):
             # A query's columns named by cell key (the panel) are headed by the cell's template label.
             extra["column_labels"] = {**await _cell_labels(datasette), **labels}
