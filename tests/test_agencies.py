@@ -85,7 +85,7 @@ def test_carry_link_follows_the_agency_across_name_variants(db):
     assert check_carry_link(db, later) == [later]
     finding = next(db.query("select detail, delta from findings where report_id = ? and rule = 't3.carry_link'",
                             [later]))
-    assert f"report {first}" in finding["detail"] and abs(finding["delta"]) == 2
+    assert finding["detail"].endswith(f"（上一年度：报告 {first}）") and abs(finding["delta"]) == 2
 
 
 def test_report_on_another_bodys_portal_is_credited_to_its_own_body(db):
