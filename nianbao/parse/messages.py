@@ -65,6 +65,7 @@ WHERE = {
     "t3_row": "第{line}行（表三 {label}）",
     "t4": "第{line}行（表四）",
     "t4_row": "第{line}行（表四 {label}）",
+    "page": "第{page}页",
 }
 WARNING_MESSAGES = {
     # row labels
@@ -135,7 +136,25 @@ WARNING_MESSAGES = {
     "meta.year_guessed": "统计年度 {year} 按正文中第一个“某年度”推断",
     "meta.year_from_period": "统计年度取自统计期限",
     "meta.no_template_table": "未找到模板表格，模板版本不明",
+    # readers
+    "ocr.read": "文字经 OCR 识别",
+    "ocr.picture": "图片 {name} 经 OCR 识别",
+    "ocr.frame": "第{frame}帧",
+    "ocr.straightened": "页面倾斜 {angle}°，识别前已校正",
+    "ocr.cell_unreadable": "位于（{x}, {y}）像素的表格单元格有印出内容，但 OCR 无法确认{saw}，留空",
+    "ocr.saw": "（OCR 识别为 {readings}）",
+    "pdf.ocr": "{reason}，文字经 OCR 识别",
+    "pdf.header_repeated": "删去了 {rows} 行重复的表头",
+    "doc.flattened": "antiword 读取时表格结构丢失",
+    "doc.libreoffice": "经 LibreOffice 转换",
+    "ofd.no_pages": "OFD 文件没有列出任何页面",
+    "zip.member_read": "报告取自压缩包中的“{name}”（{kind}）",
+    "zip.others_not_parsed": "压缩包中的其他文件未解析：{members}",
+    "zip.member_problem": "压缩包中的文件 {problem}",
 }
+# Why a PDF page was read by OCR (the reader's reason codes).
+OCR_REASONS = {"no text layer": "无文字层", "broken font map ((cid:N) glyphs)": "字体映射损坏（(cid:N) 字形）",
+               "broken font map (unmapped glyphs)": "字体映射损坏（未映射的字形）"}
 # The sources a report's metadata comes from, and what they state (meta.disagree, meta.agency_from_body).
 SOURCE_NAMES = {"title": "标题", "body": "正文", "opening": "开头一句", "signature": "落款", "crawl": "抓取页面",
                 "statistical period": "统计期限", "agency": "报告机关", "statistical year": "统计年度"}
