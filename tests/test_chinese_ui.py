@@ -5,6 +5,7 @@ the English column names and codes."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import socket
@@ -14,7 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from catalog_builders import build_truth_catalog
+
+import catalog
+from catalog_builders import archive_seeds, build_truth_catalog, load_seeds
 
 from nianbao.datasette.labels import STATUS_NAMES, UI_TEXT, filter_summary, table_description
 from nianbao.serve import build_datasette
@@ -135,6 +138,49 @@ def test_description_functions_use_the_labels():
     assert table_description("reports", 0) == "0 条记录"
     # Every phrase of the vocabulary is Chinese (or a Chinese phrase around a code word such as SQL/CSV).
     assert [k for k, v in UI_TEXT.items() if not re.search(r"[\u4e00-\u9fff]", v)] == []
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN_WORDS = re.compile(r"\b[a-z]{3,}\b")
+
+
+def test_report_page_shows_the_parsers_findings_and_warnings_in_chinese(tmp_path):
+    """Seeds parsed by the parser: the failing rules' details and the warnings are Chinese sentences."""
+    from nianbao.parse import parse_bytes
+
+    seeds = load_seeds()
+    doc_ids = archive_seeds(tmp_path, seeds)
+    db = catalog.open_catalog(tmp_path / "catalog.db")
+    for seed in seeds:
+        catalog.record_report(db, doc_ids[seed.name], parse_bytes(seed.data, seed.url), "test")
+    rows = list(db.query("select f.report_id, f.rule, f.detail from findings f"))
+    warnings = [w for (stored,) in db.execute("select warnings from reports") for w in json.loads(stored)]
+    db.close()
+    failing = {(s.truth["agency"], r) for s in seeds for r in s.truth["failing_rules"]}
+    assert rows and len({r["rule"] for r in rows}) == len({r for _, r in failing})
+    for row in rows:
+        # No English left in a detail (cell keys and codes aside), and the rule's statement comes first.
+        assert CJK.search(row["detail"]) and not LATIN_WORDS.search(row["detail"]), row["detail"]
+        assert "——" in row["detail"] and ("：左边合计" in row["detail"] or "：本年" in row["detail"])
+    assert warnings and all(CJK.search(w) for w in warnings), warnings
+    ds = build_datasette(tmp_path)
+    for row in rows:
+        page = get(ds, f"/report/{row['report_id']}").text
+        shown = re.findall(r'<small class="finding-detail">([^<]*)</small>', page)
+        assert row["detail"].replace('"', "&#34;") in shown
+    with_warnings = next(r for (r,) in sqlite3_rows(tmp_path, "select id from reports where warnings != '[]'"))
+    page = get(ds, f"/report/{with_warnings}").text
+    assert '<details class="parse-warnings"><summary>解析提示（' in page
+
+
+def sqlite3_rows(data_dir: Path, sql: str) -> list[tuple]:
+    import sqlite3
+
+    db = sqlite3.connect(data_dir / "catalog.db")
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
 
 
 def _free_port() -> int:
