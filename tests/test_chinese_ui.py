@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-import catalog
 from catalog_builders import archive_seeds, build_truth_catalog, load_seeds
 
+import catalog
 from nianbao.datasette.labels import STATUS_NAMES, UI_TEXT, filter_summary, table_description
 from nianbao.serve import build_datasette
 
@@ -28,7 +27,8 @@ ENGLISH = ("Apply", "Sort by", "Sort...", "descending", "Suggested facets", "Nex
            "remove filter", "- column -", "Custom SQL query", "Run SQL", "Edit SQL", "Format SQL",
            "Query parameters", "Powered by", "Queries took", "Data license", "Data source",
            "Links from other tables", "0 records", " rows", " row ", "where ", "sorted by", "Search:", "(view)",
-           "home", "Table actions", "Menu")
+           "home", "Table actions", "Menu", "hidden table", "Tables", "Views", "Queries", "Many rows", "Error",
+           "not found")
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +126,20 @@ def test_canned_query_page_chrome_is_chinese(served):
         assert phrase in text, phrase
     csv_text = get(ds, "/catalog/search.csv?q=复议").text
     assert csv_text.splitlines()[0].startswith("id,report_id,agency")
+
+
+def test_index_database_and_error_pages_are_chinese(served):
+    _, ds = served
+    index = get(ds, "/").text
+    assert english_left(index) == []
+    assert re.search(r"\d+ 个表（[\d,]+ 条记录）", visible_text(index))
+    database = get(ds, "/catalog").text
+    assert english_left(database) == []
+    assert '<h2 id="tables">表</h2>' in database and '<h2 id="queries">查询</h2>' in database
+    assert '<a href="/catalog/reports" title="reports">年度报告 reports</a>' in database
+    missing = get(ds, "/catalog/no_such_table")
+    assert missing.status_code == 404 and english_left(missing.text) == []
+    assert "未找到该表" in missing.text
 
 
 def test_description_functions_use_the_labels():

@@ -164,9 +164,14 @@ UI_TEXT = {
     "Format SQL": "格式化 SQL", "Run SQL": "运行 SQL", "Edit SQL": "编辑 SQL", "hide": "隐藏", "show": "显示",
     "This query cannot be executed because the database is immutable.": "数据库为只读，此查询无法执行。",
     "Queries": "查询", "Tables": "表", "Views": "视图", "Many rows": "行数很多", "hidden table": "个隐藏表",
-    "table": "表", "tables": "个表", "views": "个视图",
+    "table": "表", "tables": "个表", "views": "个视图", "hidden": "隐藏", "... and": "……以及",
+    "Database actions": "数据库操作", "Download SQLite DB:": "下载 SQLite 数据库：",
+    "The following databases are attached to this connection, and can be used for cross-database joins:":
+        "以下数据库已附加到此连接，可用于跨库联接：",
     # error page
-    "Error": "错误", "Dashboards": "仪表板",
+    "Error": "错误", "Dashboards": "仪表板", "Table not found": "未找到该表", "Row not found": "未找到该行",
+    "Database not found": "未找到该数据库", "Page not found": "未找到该页面", "Query not found": "未找到该查询",
+    "Record not found": "未找到该记录", "Permission denied": "没有权限", "Database download is forbidden": "不提供数据库下载",
     # the plugin's own search on reports (its descriptions in Datasette's human_description_en)
     "text contains": "全文包含", "current versions only": "仅现行版本", "search matches": "全文检索",
 }
