@@ -3,7 +3,8 @@
 The catalog keeps stable codes (status `late`, rule `t3.balance`, provenance `inferred:<rule>`): SQL, the
 JSON API and exports see those. Every HTML page a reader sees shows the Chinese label instead — in table
 cells (the plugin's render_cell), in facets (`_facet_results.html`) and in the filter summary
-(`_table.html`) — all from `value_label`, so one vocabulary serves every page.
+(`table.html`'s table description) — all from `value_label`, so one vocabulary serves every page. Datasette's
+own interface text (UI_TEXT) lives here too, for the template overrides.
 """
 
 from __future__ import annotations
