@@ -99,6 +99,8 @@ def test_filtered_table_describes_its_filters_in_chinese(served):
     search = get(ds, "/catalog/reports?_search=复议").text
     assert english_left(search) == []
     assert re.search(r'<h3 class="table-description">\d+ 条记录 · 筛选：全文包含“复议”；仅现行版本', search)
+    searched = get(ds, "/catalog/reports.json?_search=复议").json()
+    assert searched["human_description_en"].startswith('where text contains "复议" and current versions only')
     # JSON keeps the codes and Datasette's English description.
     data = get(ds, f"/catalog/coverage.json?status={status}").json()
     assert data["human_description_en"] == f'where status = "{status}"'

@@ -58,12 +58,14 @@ def filters_from_request(request, database, table, datasette):
     if not query:
         return FilterArguments([], {}, [], extra)
     where = [search_condition("nianbao_search")]
-    human = [f"{ui('text contains')}“{query}”"]
+    human = [f'text contains "{query}"']  # Datasette's human_description_en (the JSON)
+    shown = [f"{ui('text contains')}“{query}”"]  # the table page's Chinese description (table.html)
     if not any(key.startswith("is_current") for key in request.args):
         # Superseded versions only when asked for (the is_current facet).
         where.append("is_current = 1")
-        human.append(ui("current versions only"))
-    extra["search_descriptions"] = human  # the table page's Chinese description (table.html)
+        human.append("current versions only")
+        shown.append(ui("current versions only"))
+    extra["search_descriptions"] = shown
     return FilterArguments(where, {"nianbao_search": query}, human, extra)
 
 
