@@ -250,7 +250,7 @@ def test_sample_report_published_after_the_deadline_is_late(refreshed, sample_tr
         "select r.published, f.delta, f.detail from findings f join reports r on r.id = f.report_id "
         "where f.rule = 'publish.late'").fetchall()
     assert [(published, delta) for published, delta, _ in rows] == [(late["published"], 16.0)]
-    assert "16 days after the deadline 2023-01-31" in rows[0][2]
+    assert rows[0][2].endswith("发布，晚于法定期限2023-01-31共16天")
     status = db.execute("select status, days_late from coverage where agency = ? and year = ?",
                         [expand_body(late["agency"]), late["year"]]).fetchone()
     assert status == ("late", 16)

@@ -18,6 +18,8 @@ FINDING_MESSAGES = {
     "t4.group_total": "{statement}——{scope}：左边合计 {left}，右边合计 {right}",
     "t3.carry_link": "{statement}——{scope}：本年 {left}，上一年度 {right}",
     "format.year": "{statement}——{year}年度的报告使用{version}版模板，应为{expected}版",
+    # made by the catalog (catalog/deadlines.py), from the dates of a body's reports for a year
+    "publish.late": "{published}发布，晚于法定期限{deadline}共{days}天",
 }
 # Clauses added to a finding's sentence, by what they say.
 FINDING_CLAUSES = {
