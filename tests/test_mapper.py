@@ -449,7 +449,7 @@ def test_a_header_label_misread_in_its_place_is_that_column() -> None:
     t3[2] = [c if c != "科研机构" else "机构" for c in t3[2]]
     mapped = map_layout(report_with_t3(t3))
     assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
-    assert any("'机构' read as '科研机构'" in w for w in mapped.warnings)
+    assert any("表三表头“机构”读作“科研机构”" in w for w in mapped.warnings)
 
 
 def test_a_misprinted_header_label_is_matched_by_edit_distance() -> None:
@@ -459,4 +459,4 @@ def test_a_misprinted_header_label_is_matched_by_edit_distance() -> None:
     t3[2] = [c if c != "社会公益组织" else "社会公易组织" for c in t3[2]]
     mapped = map_layout(report_with_t3(t3))
     assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
-    assert any("'社会公易组织' read as '社会公益组织' (fuzzy match)" in w for w in mapped.warnings)
+    assert any("表三表头“社会公易组织”按模糊匹配读作“社会公益组织”" in w for w in mapped.warnings)
