@@ -139,6 +139,10 @@ def test_index_database_and_error_pages_are_chinese(served):
     assert english_left(database) == []
     assert '<h2 id="tables">表</h2>' in database and '<h2 id="queries">查询</h2>' in database
     assert '<a href="/catalog/reports" title="reports">年度报告 reports</a>' in database
+    for path in ("/-/dashboards", "/-/dashboards/overview"):  # datasette-dashboards' pages
+        page = get(ds, path)
+        assert page.status_code == 200 and english_left(page.text) == [], path
+        assert "首页" in visible_text(page.text) and "仪表板" in visible_text(page.text), path
     missing = get(ds, "/catalog/no_such_table")
     assert missing.status_code == 404 and english_left(missing.text) == []
     assert "未找到该表" in missing.text

@@ -170,7 +170,7 @@ UI_TEXT = {
     "The following databases are attached to this connection, and can be used for cross-database joins:":
         "以下数据库已附加到此连接，可用于跨库联接：",
     # error page
-    "Error": "错误", "Dashboards": "仪表板", "Table not found": "未找到该表", "Row not found": "未找到该行",
+    "Error": "错误", "Dashboards": "仪表板", "No dashboards found": "没有仪表板", "Fullscreen": "全屏", "Table not found": "未找到该表", "Row not found": "未找到该行",
     "Database not found": "未找到该数据库", "Page not found": "未找到该页面", "Query not found": "未找到该查询",
     "Record not found": "未找到该记录", "Permission denied": "没有权限", "Database download is forbidden": "不提供数据库下载",
     # the plugin's own search on reports (its descriptions in Datasette's human_description_en)
