@@ -238,6 +238,12 @@ def test_browser_column_menu_and_filters_are_chinese(served):
                 shown = menu.inner_text()
                 assert "升序排列" in shown and "降序排列" in shown and "类型：TEXT" in shown
                 assert "Sort" not in shown and "Type:" not in shown
+                # datasette-vega's chart panel, relabelled as it renders.
+                page.click("text=显示图表选项")
+                page.locator("text=X 轴列").first.wait_for()
+                panel = page.inner_text("body")
+                assert "图表选项" in panel and "交换 X 轴和 Y 轴" in panel and "柱状图" in panel
+                assert "Charting options" not in panel and "Show charting options" not in panel
                 # A filter chosen by its Chinese heading still filters on the column's code.
                 page.select_option("select[name=_filter_column]", label="勾稽规则")
                 page.select_option("select[name=_filter_op]", label="=")

@@ -173,9 +173,21 @@ UI_TEXT = {
     "Error": "错误", "Dashboards": "仪表板", "No dashboards found": "没有仪表板", "Fullscreen": "全屏", "Table not found": "未找到该表", "Row not found": "未找到该行",
     "Database not found": "未找到该数据库", "Page not found": "未找到该页面", "Query not found": "未找到该查询",
     "Record not found": "未找到该记录", "Permission denied": "没有权限", "Database download is forbidden": "不提供数据库下载",
+    # datasette-vega's chart panel (_vega_zh.html)
+    "Show charting options": "显示图表选项", "Hide charting options": "隐藏图表选项", "Charting options": "图表选项",
+    "Bar": "柱状图", "Line": "折线图", "Scatter": "散点图", "X column": "X 轴列", "Y column": "Y 轴列", "Type": "类型",
+    "Numeric": "数值", "Numeric, binned": "数值（分组）", "Date/time": "日期时间", "Date/time, binned": "日期时间（分组）",
+    "Label": "标签", "Category": "类别", "Swap X and Y": "交换 X 轴和 Y 轴", "Color": "颜色", "Size": "大小",
+    "-- none --": "-- 无 --",
     # the plugin's own search on reports (its descriptions in Datasette's human_description_en)
     "text contains": "全文包含", "current versions only": "仅现行版本", "search matches": "全文检索",
 }
+
+
+# The phrases datasette-vega's script prints (relabelled in the browser by _vega_zh.html).
+VEGA_PHRASES = ("Show charting options", "Hide charting options", "Charting options", "Bar", "Line", "Scatter",
+                "X column", "Y column", "Type", "Numeric", "Numeric, binned", "Date/time", "Date/time, binned",
+                "Label", "Category", "Swap X and Y", "Color", "Size", "-- none --")
 
 
 def ui(english: str) -> str:

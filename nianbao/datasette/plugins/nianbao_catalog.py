@@ -25,6 +25,7 @@ from nianbao.datasette.labels import (
     FILTER_OPERATORS,
     QUERY_COLUMNS,
     UI_TEXT,
+    VEGA_PHRASES,
     VIEW_COLUMNS,
     region_label,
     table_description,
@@ -140,6 +141,7 @@ def register_routes():
 def prepare_jinja2_environment(env):
     """ui() for every template, error pages too (they render without extra_template_vars)."""
     env.globals["ui"] = ui
+    env.globals["vega_text"] = {phrase: ui(phrase) for phrase in VEGA_PHRASES}
 
 
 @hookimpl
