@@ -278,6 +278,7 @@ def check_carry_link(db: Any, report_id: int) -> list[int]:
         ).fetchone()
         return found[0] if found else None
 
+    from nianbao.parse.messages import finding_clause
     from nianbao.parse.rules import check_carry_link as carry_link_findings
 
     touched = []
@@ -287,7 +288,7 @@ def check_carry_link(db: Any, report_id: int) -> list[int]:
         version = db.execute("select format_version from reports where id = ?", [later]).fetchone()[0]
         findings = carry_link_findings(catalog.report_cells(db, later), catalog.report_cells(db, earlier), version)
         for finding in findings:
-            finding["detail"] += f" (previous year: report {earlier})"
+            finding["detail"] += finding_clause("previous_report", report=earlier)
         catalog.replace_findings(db, later, CARRY_LINK_RULE, findings)
         touched.append(later)
     return touched

@@ -48,6 +48,8 @@ def record_late_findings(db: sqlite_utils.Database) -> int:
     for _, body, year, published in rows:
         if published and ((body, year) not in first or published < first[(body, year)]):
             first[(body, year)] = published
+    from nianbao.parse.messages import finding_detail  # the findings' one message table
+
     findings = []
     for report_id, body, year, _ in rows:
         earliest = first.get((body, year))
@@ -55,8 +57,8 @@ def record_late_findings(db: sqlite_utils.Database) -> int:
         if late is not None and late > 0:
             findings.append({
                 "report_id": report_id, "rule": LATE_RULE, "delta": float(late), "cells": "[]",
-                "detail": f"{earliest}发布，晚于法定期限{deadline(year).isoformat()}共{late}天"
-                          f" (published {earliest}, {late} days after the deadline {deadline(year).isoformat()})",
+                "detail": finding_detail(LATE_RULE, published=earliest, deadline=deadline(year).isoformat(),
+                                         days=late),
             })
     with db.atomic():
         db.execute("delete from findings where rule = ?", [LATE_RULE])

@@ -85,7 +85,7 @@ def test_carry_link_follows_the_agency_across_name_variants(db):
     assert check_carry_link(db, later) == [later]
     finding = next(db.query("select detail, delta from findings where report_id = ? and rule = 't3.carry_link'",
                             [later]))
-    assert f"report {first}" in finding["detail"] and abs(finding["delta"]) == 2
+    assert finding["detail"].endswith(f"（上一年度：报告 {first}）") and abs(finding["delta"]) == 2
 
 
 def test_report_on_another_bodys_portal_is_credited_to_its_own_body(db):
@@ -250,7 +250,7 @@ def test_sample_report_published_after_the_deadline_is_late(refreshed, sample_tr
         "select r.published, f.delta, f.detail from findings f join reports r on r.id = f.report_id "
         "where f.rule = 'publish.late'").fetchall()
     assert [(published, delta) for published, delta, _ in rows] == [(late["published"], 16.0)]
-    assert "16 days after the deadline 2023-01-31" in rows[0][2]
+    assert rows[0][2].endswith("发布，晚于法定期限2023-01-31共16天")
     status = db.execute("select status, days_late from coverage where agency = ? and year = ?",
                         [expand_body(late["agency"]), late["year"]]).fetchone()
     assert status == ("late", 16)

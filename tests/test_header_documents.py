@@ -74,7 +74,7 @@ def test_html_applicant_columns_swapped(truth: dict) -> None:
     parsed = parse_bytes(data, "swapped.html")
     assert {c: parsed.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == _cells(truth, "new_received")
     assert {c: parsed.cells[f"t3.granted.{c}"] for c in APPLICANTS} == _cells(truth, "granted")
-    assert any("read by their headers" in w for w in parsed.warnings)
+    assert any("按表头读取" in w for w in parsed.warnings)
 
 
 def test_html_applicant_column_missing(truth: dict) -> None:
@@ -84,7 +84,7 @@ def test_html_applicant_column_missing(truth: dict) -> None:
     expected["research_institution"] = None
     assert {c: parsed.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == expected
     assert parsed.provenance["t3.new_received.research_institution"] == "blank"
-    assert any("no printed column for 科研机构" in w for w in parsed.warnings)
+    assert any("未印出科研机构列" in w for w in parsed.warnings)
 
 
 def test_docx_extra_applicant_column(truth: dict) -> None:
@@ -117,4 +117,4 @@ def test_html_table4_groups_reordered(truth: dict) -> None:
     parsed = parse_bytes(_html(_with_table(truth, "t4", _reorder_t4)), "t4.html")
     t4 = {k: v for k, v in truth["cells"].items() if k.startswith("t4.")}
     assert {k: parsed.cells[k] for k in t4} == t4
-    assert any("table 4 groups" in w for w in parsed.warnings)
+    assert any("表四各组或各列的印出顺序与模板不同" in w for w in parsed.warnings)

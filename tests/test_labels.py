@@ -57,13 +57,13 @@ def test_equally_close_labels_are_not_guessed() -> None:
     found = index.match("行政处制")
     assert found is not None and found.key is None
     assert set(found.ambiguous) == {"penalty", "coercion"}
-    assert "not guessed" in found.warning("table 2")
+    assert "未作猜测" in found.warning("表二")
     assert index.match("行政处法").key == "penalty"
     assert index.match("信息内容") is None
 
 
 def _fuzzy_warnings(warnings: list[str]) -> list[str]:
-    return [w for w in warnings if "fuzzy match" in w]
+    return [w for w in warnings if "模糊匹配" in w]
 
 
 def test_misprinted_table2_labels() -> None:
@@ -77,7 +77,7 @@ def test_misprinted_table2_labels() -> None:
     assert cells["t2.licensing.decisions"] == 5137
     assert cells["t2.penalty.decisions"] == 13
     fuzzy = _fuzzy_warnings(mapped.warnings)
-    assert any("'行政规范文件'" in w for w in fuzzy) and any("'行政处法'" in w for w in fuzzy)
+    assert any("“行政规范文件”" in w for w in fuzzy) and any("“行政处法”" in w for w in fuzzy)
 
 
 def test_ambiguous_table2_label_leaves_its_row_blank() -> None:
@@ -85,7 +85,7 @@ def test_ambiguous_table2_label_leaves_its_row_blank() -> None:
     t2[10] = ["行政处制", "13"]  # one edit from 行政处罚 and from 行政强制
     mapped = map_layout(report(t2=t2))
     assert mapped.cells["t2.penalty.decisions"] is None
-    assert any("'行政处制' is equally close" in w for w in mapped.warnings)
+    assert any("“行政处制”与" in w and "同样接近" in w for w in mapped.warnings)
 
 
 def test_nested_parenthesis_table2_labels() -> None:
@@ -113,7 +113,7 @@ def test_misprinted_table3_labels() -> None:
     assert any("上年节转" in w for w in fuzzy)
     assert any("本机关不掌相关政府信息" in w for w in fuzzy)
     assert any("内部事物" in w for w in fuzzy)
-    assert not [w for w in mapped.warnings if "not recognised" in w]
+    assert not [w for w in mapped.warnings if "无法识别" in w]
 
 
 def test_misprinted_table4_headers() -> None:
@@ -124,7 +124,7 @@ def test_misprinted_table4_headers() -> None:
     mapped = map_layout(report(t4=t4))
     assert mapped.cells["t4.review.upheld"] == 1
     assert mapped.cells["t4.litigation_direct.total"] == 2
-    assert any("'结果纠证'" in w and "fuzzy" in w for w in mapped.warnings)
+    assert any("“结果纠证”" in w and "模糊匹配" in w for w in mapped.warnings)
 
 
 TRADITIONAL = str.maketrans({

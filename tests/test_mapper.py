@@ -123,7 +123,7 @@ def test_label_split_over_two_lines() -> None:
     t3.insert(6, ["秘密"] + row_values("withheld.state_secret"))
     mapped = map_layout(report(t3=t3))
     assert_t3_consistent(mapped.cells)
-    assert not [w for w in mapped.warnings if "not recognised" in w]
+    assert not [w for w in mapped.warnings if "无法识别" in w]
 
 
 def test_label_fused_with_group_label() -> None:
@@ -154,8 +154,8 @@ def test_lost_cell_inferred_when_row_total_settles_it() -> None:
     t3[12] = ["", "（四）无法提供", "1.本机关不掌握相关政府信息", "1", "0", "0", "0", "0", "1"]
     mapped = map_layout(report(t3=t3))
     assert_t3_consistent(mapped.cells)
-    assert sum("inferred the lost cell" in w for w in mapped.warnings) == 1
-    assert sum("column totals agree" in w for w in mapped.warnings) == 1
+    assert sum("按行合计推算出缺失的单元格" in w for w in mapped.warnings) == 1
+    assert sum("已放在行合计与列合计相符的位置" in w for w in mapped.warnings) == 1
 
 
 def test_lost_cell_left_blank_when_nothing_settles_it() -> None:
@@ -166,7 +166,7 @@ def test_lost_cell_left_blank_when_nothing_settles_it() -> None:
     cells = mapped.cells
     assert cells["t3.granted.total"] == 4
     assert cells["t3.granted.research_institution"] is None
-    assert any("予以公开" in w and "left blank" in w for w in mapped.warnings)
+    assert any("予以公开" in w and "留空" in w for w in mapped.warnings)
 
 
 def test_header_repeated_after_page_break() -> None:
@@ -174,7 +174,7 @@ def test_header_repeated_after_page_break() -> None:
     t3 = t3[:10] + [["- 2 -"]] + T3_HEADER + t3[10:]
     mapped = map_layout(report(t3=t3))
     assert_t3_consistent(mapped.cells)
-    assert not [w for w in mapped.warnings if "not recognised" in w or "twice" in w]
+    assert not [w for w in mapped.warnings if "无法识别" in w or "重复印出" in w]
 
 
 def test_two_reports_in_one_file_keep_the_first() -> None:
@@ -185,7 +185,7 @@ def test_two_reports_in_one_file_keep_the_first() -> None:
     mapped = map_layout(both)
     assert_t3_consistent(mapped.cells)
     assert mapped.cells["t4.review.upheld"] == 1
-    assert any("second table 3" in w for w in mapped.warnings)
+    assert any("又出现一张表三" in w for w in mapped.warnings)
     parsed = parse_layout(both, "both.html")
     assert parsed.agency == "某某区卫生健康局"
     assert "政策解读形式" in parsed.sections["problems"]
@@ -292,7 +292,7 @@ def test_applicant_columns_in_another_order_are_read_by_their_headers() -> None:
     mapped = map_layout(report_with_t3(t3_with_columns(printed)))
     assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
     assert mapped.cells["t3.new_received.total"] == sum(NEW_RECEIVED.values())
-    assert any("read by their headers" in w for w in mapped.warnings)
+    assert any("按表头读取" in w for w in mapped.warnings)
 
 
 def test_a_missing_applicant_column_stays_blank_and_the_others_do_not_shift() -> None:
@@ -304,7 +304,7 @@ def test_a_missing_applicant_column_stays_blank_and_the_others_do_not_shift() ->
     assert cells["t3.new_received.social_welfare_org"] == 6
     assert cells["t3.new_received.other_org"] == 8
     assert cells["t3.carried_forward.natural_person"] == 0
-    assert any("no printed column for 科研机构" in w for w in mapped.warnings)
+    assert any("未印出科研机构列" in w for w in mapped.warnings)
 
 
 def test_an_extra_applicant_column_is_ignored_with_a_warning() -> None:
@@ -313,7 +313,7 @@ def test_an_extra_applicant_column_is_ignored_with_a_warning() -> None:
     cells = mapped.cells
     assert {c: cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
     assert cells["t3.new_received.total"] == sum(NEW_RECEIVED.values()) + 9
-    assert any("个体工商户" in w and "not in the template" in w for w in mapped.warnings)
+    assert any("个体工商户" in w and "不属于模板" in w for w in mapped.warnings)
 
 
 def test_template_order_breaks_the_tie_when_a_header_label_was_lost() -> None:
@@ -339,7 +339,7 @@ def test_reordered_table4_groups_are_read_by_their_headers() -> None:
     assert row("review") == [3, 0, 0, 1, 4]
     assert row("litigation_direct") == [0, 2, 0, 0, 2]
     assert row("litigation_after_review") == [1, 0, 0, 0, 1]
-    assert any("table 4 groups" in w for w in mapped.warnings)
+    assert any("表四各组或各列的印出顺序与模板不同" in w for w in mapped.warnings)
 
 
 def test_table4_columns_in_another_order() -> None:
@@ -361,7 +361,7 @@ def test_undivided_litigation_group_stays_blank() -> None:
     assert mapped.cells["t4.review.total"] == 1
     assert mapped.cells["t4.litigation_direct.total"] is None
     assert mapped.cells["t4.litigation_after_review.upheld"] is None
-    assert any("not split" in w for w in mapped.warnings)
+    assert any("行政诉讼未分为未经复议直接起诉和复议后起诉" in w for w in mapped.warnings)
 
 
 # --- units, ambiguous figures -------------------------------------------------------------------
@@ -372,7 +372,7 @@ def test_money_under_a_yuan_header_is_stored_in_wan_yuan() -> None:
     t2[-1] = ["行政事业性收费", "36500"]
     mapped = map_layout(report(t2=t2))
     assert mapped.cells["t2.fees.amount"] == 3.65
-    assert any("元, as its header states" in w for w in mapped.warnings)
+    assert any("（元，按表头所注单位）换算为" in w for w in mapped.warnings)
 
 
 def test_a_caption_states_the_unit_for_the_2019_procurement_amount() -> None:
@@ -391,7 +391,7 @@ def test_a_figure_with_a_space_inside_is_blank_with_a_warning() -> None:
     mapped = map_layout(report(t3=t3))
     assert mapped.cells["t3.new_received.natural_person"] is None
     assert mapped.cells["t3.new_received.total"] == 3
-    assert any("'1 2' is ambiguous" in w for w in mapped.warnings)
+    assert any("“1 2”有歧义" in w for w in mapped.warnings)
 
 
 # --- provenance, mixed templates ----------------------------------------------------------------
@@ -423,7 +423,7 @@ def test_a_2019_row_inside_a_2021_table_is_kept_and_warned() -> None:
     assert parsed.cells["t3.other_handling.natural_person"] == 2
     assert parsed.cells["t3.other_handling.no_correction.natural_person"] is None
     assert parsed.cells["t3.granted.natural_person"] == 2
-    assert any("a row of the 2019 template in a 2021 table" in w for w in parsed.warnings)
+    assert any("2021版表格中出现2019版模板的行" in w for w in parsed.warnings)
     # The kept row takes part in the sums: 2 granted + 1 not held + 2 other = 5 processed.
     assert not [f for f in parsed.findings if f["rule"] == "t3.outcomes_sum"]
 
@@ -440,7 +440,7 @@ def test_a_2019_table2_with_2021_tables_3_and_4() -> None:
     assert cells["t2.licensing.change"] == -1
     assert cells["t2.regulations.issued"] is None
     assert_t3_consistent(cells)
-    assert any("table 2 is printed on the 2019 template" in w for w in parsed.warnings)
+    assert any("表二使用2019版模板，表三、表四使用2021版模板" in w for w in parsed.warnings)
 
 
 def test_a_header_label_misread_in_its_place_is_that_column() -> None:
@@ -449,7 +449,7 @@ def test_a_header_label_misread_in_its_place_is_that_column() -> None:
     t3[2] = [c if c != "科研机构" else "机构" for c in t3[2]]
     mapped = map_layout(report_with_t3(t3))
     assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
-    assert any("'机构' read as '科研机构'" in w for w in mapped.warnings)
+    assert any("表三表头“机构”读作“科研机构”" in w for w in mapped.warnings)
 
 
 def test_a_misprinted_header_label_is_matched_by_edit_distance() -> None:
@@ -459,4 +459,4 @@ def test_a_misprinted_header_label_is_matched_by_edit_distance() -> None:
     t3[2] = [c if c != "社会公益组织" else "社会公易组织" for c in t3[2]]
     mapped = map_layout(report_with_t3(t3))
     assert {c: mapped.cells[f"t3.new_received.{c}"] for c in APPLICANTS} == NEW_RECEIVED
-    assert any("'社会公易组织' read as '社会公益组织' (fuzzy match)" in w for w in mapped.warnings)
+    assert any("表三表头“社会公易组织”按模糊匹配读作“社会公益组织”" in w for w in mapped.warnings)

@@ -49,7 +49,7 @@ def test_year_from_statistical_period_when_title_has_none() -> None:
     meta = extract_metadata(layout("政府信息公开工作年度报告",
                                    "本年度报告所列数据的统计期限为 2021 年 1 月 1 日至 12 月 31 日。"))
     assert meta.year == 2021
-    assert any("statistical period" in w for w in meta.warnings)
+    assert any("统计期限" in w for w in meta.warnings)
 
 
 def test_hints_fill_what_the_text_lacks() -> None:
@@ -57,7 +57,7 @@ def test_hints_fill_what_the_text_lacks() -> None:
                             {"title": "某某局2020年政府信息公开工作年度报告", "year": 2020, "published": "2021-01-15"})
     assert (meta.title, meta.agency, meta.year, meta.published) == (
         "某某局2020年政府信息公开工作年度报告", "某某局", 2020, "2021-01-15")
-    assert any("from the crawl" in w for w in meta.warnings)
+    assert any("取自抓取时的页面" in w for w in meta.warnings)
 
 
 @pytest.mark.parametrize(("lines", "published"), [
@@ -166,7 +166,7 @@ def test_boilerplate_title_takes_the_agency_from_the_signature() -> None:
     meta = extract_metadata(layout("政府信息公开工作年度报告（2021年）", "一、总体情况", "本年度工作稳步推进。",
                                    "六、其他需要报告的事项", "无。", "某某市某某区市场监督管理局", "2022年1月20日"))
     assert (meta.agency, meta.year) == ("某某市某某区市场监督管理局", 2021)
-    assert any("signature" in w for w in meta.warnings)
+    assert any("落款" in w for w in meta.warnings)
 
 
 def test_boilerplate_title_takes_the_agency_from_the_opening() -> None:
@@ -182,15 +182,15 @@ def test_disagreements_between_title_body_and_crawl_are_warnings() -> None:
                "本报告所列数据的统计期限为2022年1月1日至2022年12月31日。", "一、总体情况", "正文。"),
         {"agency": "某某县农业农村局", "year": 2023})
     assert (meta.agency, meta.year) == ("某某县水利局", 2023)
-    assert any(w.startswith("statistical year disagrees") and "statistical period 2022" in w for w in meta.warnings)
-    assert any(w.startswith("agency disagrees") and "某某县农业农村局" in w for w in meta.warnings)
+    assert any(w.startswith("各来源的统计年度不一致") and "统计期限 2022" in w for w in meta.warnings)
+    assert any(w.startswith("各来源的报告机关不一致") and "某某县农业农村局" in w for w in meta.warnings)
 
 
 def test_agreeing_sources_give_no_warning() -> None:
     meta = extract_metadata(layout("某某县水利局2023年政府信息公开工作年度报告", "一、总体情况", "正文。",
                                    "某某县水利局", "2024年1月10日"),
                             {"agency": "某某县水利局", "year": 2023})
-    assert not [w for w in meta.warnings if "disagrees" in w]
+    assert not [w for w in meta.warnings if "不一致" in w]
 
 
 def test_the_crawler_classifier_uses_this_resolver() -> None:

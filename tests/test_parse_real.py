@@ -88,14 +88,14 @@ def test_real_report_failing_rules(name: str, parsed: dict) -> None:
 def test_truncated_row_is_left_blank_with_a_warning(parsed: dict) -> None:
     report = parsed["r05_yichun_bureau_2019"]
     assert report.cells["t2.coercion.prior_items"] is None
-    assert any("行政强制" in w and "2 values for 3 columns" in w for w in report.warnings)
+    assert any("行政强制" in w and "2个数值对应3列" in w for w in report.warnings)
 
 
 @needs_shared
 def test_title_from_the_opening_sentence(parsed: dict) -> None:
     report = parsed["r01_district_statistics_2023"]
     assert report.title == "区统计局2023年政府信息公开工作年度报告"
-    assert any("opening sentence" in w for w in report.warnings)
+    assert any("开头一句" in w for w in report.warnings)
 
 
 @pytest.mark.parametrize(("text", "rows"), [

@@ -58,8 +58,8 @@ def test_lost_cell_is_inferred_and_warned(parsed: dict) -> None:
     report = next(r for r in parsed.values() if r.agency == "哈尔滨市卫生健康委员会")
     assert report.cells["t3.withheld.prohibited_by_law.natural_person"] == 5
     assert report.cells["t3.withheld.prohibited_by_law.other_org"] == 0
-    assert any("inferred the lost cell" in w for w in report.warnings)
-    assert any("column totals agree" in w for w in report.warnings)
+    assert any("按行合计推算出缺失的单元格" in w for w in report.warnings)
+    assert any("已放在行合计与列合计相符的位置" in w for w in report.warnings)
 
 
 @needs_seeds

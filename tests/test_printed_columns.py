@@ -146,7 +146,7 @@ def test_html_table2_columns_reordered(report2021: dict) -> None:
     parsed = parse_bytes(_html(_blocks(report2021, "t2", _reorder("规章", [3, 1, 2]))), "reordered.html")
     got, expected = _t2(report2021, parsed)
     assert got == expected
-    assert any("columns printed in the order 现行有效件数, 本年制发件数, 本年废止件数" in w for w in parsed.warnings)
+    assert any("各列按现行有效件数、本年制发件数、本年废止件数的顺序印出" in w for w in parsed.warnings)
 
 
 def test_docx_table2_column_dropped(report2021: dict) -> None:
@@ -156,7 +156,7 @@ def test_docx_table2_column_dropped(report2021: dict) -> None:
     assert got == expected
     assert parsed.provenance["t2.regulations.repealed"] == "blank"
     assert parsed.provenance["t2.regulations.in_force"] == "printed"
-    assert any("no printed column for 本年废止件数" in w for w in parsed.warnings)
+    assert any("未印出本年废止件数列" in w for w in parsed.warnings)
 
 
 def test_html_table2_columns_added(report2021: dict) -> None:
@@ -170,8 +170,8 @@ def test_html_table2_columns_added(report2021: dict) -> None:
     got, expected = _t2(report2021, parsed)
     assert got == expected
     assert 7 not in got.values() and 8 not in got.values()
-    assert any("'本年新公开数量' is not a column of the 2021 template" in w for w in parsed.warnings)
-    assert any("'备案件数' names no column of the 2021 template" in w for w in parsed.warnings)
+    assert any("“本年新公开数量”不是2021版模板的列" in w for w in parsed.warnings)
+    assert any("“备案件数”不对应2021版模板的任何列" in w for w in parsed.warnings)
 
 
 def test_docx_2019_decisions_column_first(report2019: dict) -> None:
@@ -179,7 +179,7 @@ def test_docx_2019_decisions_column_first(report2019: dict) -> None:
     parsed = parse_bytes(_docx(_blocks(report2019, "t2", _reorder("行政许可", [3, 1, 2]))), "2019.docx")
     got, expected = _t2(report2019, parsed)
     assert got == expected
-    assert any("read by their headers" in w for w in parsed.warnings)
+    assert any("按表头读取" in w for w in parsed.warnings)
 
 
 def _t4_rows(order: list[str], columns: list[int] | None = None):
@@ -216,7 +216,7 @@ def test_html_table4_groups_as_rows(report2021: dict) -> None:
     parsed = parse_bytes(_html(_blocks(report2021, "t4", _t4_rows(order))), "rows.html")
     got, expected = _t4(report2021, parsed)
     assert got == expected
-    assert any("table 4 printed one group per row" in w for w in parsed.warnings)
+    assert any("表四每行印出一组" in w for w in parsed.warnings)
     assert not [f for f in parsed.findings if f["rule"] == "t4.group_total"]
 
 
@@ -228,7 +228,7 @@ def test_docx_table4_rows_with_a_group_missing_and_columns_reordered(report2021:
         expected[f"t4.litigation_after_review.{column}"] = None
     assert got == expected
     assert parsed.provenance["t4.litigation_after_review.total"] == "blank"
-    assert any("no printed row for litigation_after_review" in w for w in parsed.warnings)
+    assert any("未印出行政诉讼·复议后起诉行" in w for w in parsed.warnings)
 
 
 @needs_soffice
@@ -266,7 +266,7 @@ def test_header_labels_cut_short_take_the_template_order_as_tie_break() -> None:
     header = [["信息内容", "对外公开总数量", "本年新", "本年新"]]
     mapped = map_layout(_table2_layout(header, [["规章", "30", "10", "20"]]))
     assert [mapped.cells[f"t2.regulations.{c}"] for c in ("made", "published", "total_public")] == [10, 20, 30]
-    assert sum("(cut short)" in w for w in mapped.warnings) == 2
+    assert sum("（不完整）" in w for w in mapped.warnings) == 2
 
 
 def test_values_that_do_not_fit_the_printed_header_fall_back_to_the_template_order() -> None:
@@ -274,7 +274,7 @@ def test_values_that_do_not_fit_the_printed_header_fall_back_to_the_template_ord
     header = [["信息内容", "本年新制作数量", "对外公开总数量"]]
     mapped = map_layout(_table2_layout(header, [["规章", "1", "2", "3"]]))
     assert [mapped.cells[f"t2.regulations.{c}"] for c in ("made", "published", "total_public")] == [1, 2, 3]
-    assert any("read in the template's column order" in w for w in mapped.warnings)
+    assert any("按模板的列顺序读取" in w for w in mapped.warnings)
 
 
 def test_table4_rows_one_value_per_line() -> None:
@@ -299,5 +299,5 @@ def test_misread_header_label_in_its_template_place() -> None:
     header = [["信息内容", "本年新制作数量", "木年靳公幵", "对外公开总数量"]]
     mapped = map_layout(_table2_layout(header, [["规章", "1", "2", "3"]]))
     assert [mapped.cells[f"t2.regulations.{c}"] for c in ("made", "published", "total_public")] == [1, 2, 3]
-    assert any("'木年靳公幵' names no column" in w for w in mapped.warnings)
-    assert any("in the place of" in w for w in mapped.warnings)
+    assert any("“木年靳公幵”不对应" in w for w in mapped.warnings)
+    assert any("按其所在位置读作模板的对应列" in w for w in mapped.warnings)

@@ -129,7 +129,7 @@ def test_table_pasted_as_a_picture_is_read_by_ocr():
     report = seed_report(REPORT_2021)
     data = documents.render_docx(report, table_images=["t4"])
     layout = read(data, sniff(data), source="picture.docx")
-    assert any("read by OCR" in w for w in layout.warnings)
+    assert any("经 OCR 识别" in w for w in layout.warnings)
     _assert_rows_in_order(layout, report)
     assert map_layout(layout).cells == report["cells"]
 
@@ -288,7 +288,7 @@ def test_wps_is_read_through_libreoffice(rendered, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     data = rendered[("wps", REPORT_2019)]
     layout = read(data, sniff(data), source="年报.wps")
-    assert layout.kind == "wps" and "converted by LibreOffice" in layout.warnings
+    assert layout.kind == "wps" and "经 LibreOffice 转换" in layout.warnings
     assert map_layout(layout).cells == seed_report(REPORT_2019)["cells"]
     # without LibreOffice, antiword still reads the Word binary inside, and says why it had to
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))
@@ -362,9 +362,9 @@ def test_zip_attachment_report_member_is_parsed():
     assert parsed.cells == report["cells"]
     assert (parsed.year, parsed.format_version) == (report["year"], report["format_version"])
     assert parsed.content_type == "application/zip"
-    chosen = [w for w in parsed.warnings if "report read from zip member" in w]
+    chosen = [w for w in parsed.warnings if "报告取自压缩包中的" in w]
     assert chosen and "硚口区卫健局2021年政府信息公开工作年度报告.docx" in chosen[0]  # GBK name decoded
-    assert any("other zip members not parsed" in w and "说明.txt" in w for w in parsed.warnings)
+    assert any("压缩包中的其他文件未解析" in w and "说明.txt" in w for w in parsed.warnings)
 
 
 def test_zip_member_without_tables_gives_way_to_the_report():
@@ -376,8 +376,8 @@ def test_zip_member_without_tables_gives_way_to_the_report():
                     ("nested.zip", _zip_of([("report.docx", documents.render_docx(report))]))])
     parsed = parse_bytes(data, "att.zip")
     assert parsed.cells == report["cells"]
-    assert any("'nested.zip!report.docx'" in w for w in parsed.warnings)
-    assert any("other zip members not parsed: 年度报告说明.txt (txt)" in w for w in parsed.warnings)
+    assert any("“nested.zip!report.docx”" in w for w in parsed.warnings)
+    assert any("压缩包中的其他文件未解析：年度报告说明.txt（txt）" in w for w in parsed.warnings)
 
 
 def test_zip_bomb_is_refused_with_its_reason(monkeypatch):
@@ -439,7 +439,7 @@ def test_broken_font_pdf_goes_through_ocr_to_its_cells():
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         assert "(cid:" in (pdf.pages[0].extract_text() or "")  # the text layer really is broken
     parsed = parse_bytes(data, "broken-font.pdf")
-    assert any("broken font map ((cid:N) glyphs), text read by OCR" in w for w in parsed.warnings)
+    assert any("字体映射损坏（(cid:N) 字形），文字经 OCR 识别" in w for w in parsed.warnings)
     assert parsed.cells == report["cells"]
     assert (parsed.year, parsed.format_version) == (report["year"], report["format_version"])
 
@@ -461,7 +461,7 @@ def copier_scan_and_text():
 def test_skewed_sealed_scan_parses_like_its_text_version(copier_scan_and_text):
     report, scanned, text = copier_scan_and_text
     assert scanned.content_type == "application/pdf"
-    assert any("straightened before reading" in w for w in scanned.warnings)
+    assert any("识别前已校正" in w for w in scanned.warnings)
     assert text.cells == report["cells"]
     assert scanned.cells == text.cells
     assert [f["rule"] for f in scanned.findings] == [f["rule"] for f in text.findings]
@@ -496,7 +496,7 @@ def test_ocr_cell_reader_reads_figures_and_blanks_what_it_cannot_read():
         draw.line((30 + i, 22, 40 + i, 52), fill="black", width=3)
         draw.arc((25 + i, 20, 45 + i, 50), 0, 200, fill="black", width=2)
     assert ocr._cell_reader(smudged, notes)(box) == ""
-    assert len(notes) == 1 and "printed but unreadable by OCR" in notes[0] and "left blank" in notes[0]
+    assert len(notes) == 1 and "OCR 无法确认" in notes[0] and "留空" in notes[0]
 
 
 def test_deskew_finds_the_copier_angle_and_seal_ink_is_removed():

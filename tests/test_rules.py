@@ -34,7 +34,8 @@ def test_balance_fails_per_column_with_delta() -> None:
     findings = [f for f in check_cells(cells, "2021") if f["rule"] == "t3.balance"]
     assert [f["delta"] for f in findings] == [-2, -2]
     assert "t3.carried_forward.natural_person" in findings[0]["cells"]
-    assert "column natural_person" in findings[0]["detail"]
+    assert findings[0]["detail"] == ("一、本年新收 + 二、上年结转 = （七）总计 + 四、结转下年度继续办理——自然人列："
+                                     "左边合计 7，右边合计 9")
 
 
 def test_outcomes_sum_covers_every_outcome_row_of_the_version() -> None:
@@ -71,7 +72,7 @@ def test_a_finding_names_the_inferred_cells_that_took_part() -> None:
     findings = check_cells(cells, "2021", provenance=provenance)
     outcome = [f for f in findings if f["rule"] == "t3.outcomes_sum"]
     assert outcome and outcome[0]["inferred"] == ["t3.granted.natural_person"]
-    assert "inferred, not printed: t3.granted.natural_person" in outcome[0]["detail"]
+    assert outcome[0]["detail"].endswith("（报告未印出、按勾稽关系推算：（一）予以公开 · 自然人）")
     assert all("inferred" not in f for f in findings if "t3.granted.natural_person" not in f["cells"])
 
 
@@ -80,7 +81,8 @@ def test_row_total() -> None:
     cells["t3.new_received.commercial_enterprise"] = 2
     findings = [f for f in check_cells(cells, "2021") if f["rule"] == "t3.row_total"]
     assert len(findings) == 1
-    assert findings[0]["delta"] == -2 and "row new_received" in findings[0]["detail"]
+    assert findings[0]["delta"] == -2
+    assert findings[0]["detail"] == "总计 = 六类申请人之和——“一、本年新收政府信息公开申请数量”行：左边合计 5，右边合计 7"
 
 
 def test_group_total_counts_blanks_as_zero_and_says_so() -> None:
@@ -91,7 +93,8 @@ def test_group_total_counts_blanks_as_zero_and_says_so() -> None:
     findings = check_cells(cells, "2021")
     assert rules_of(findings) == {"t4.group_total"}
     assert findings[0]["delta"] == 1
-    assert "blank cells counted as 0" in findings[0]["detail"]
+    assert findings[0]["detail"].startswith("总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结——")
+    assert "（空白单元格按0计：" in findings[0]["detail"] and "复议后起诉 · 结果维持" in findings[0]["detail"]
 
 
 def test_all_blank_equation_is_no_evidence() -> None:
@@ -107,7 +110,8 @@ def test_format_year(version: str, year: int | None, fails: bool) -> None:
     findings = check_format_year(version, year)
     assert bool(findings) == fails
     if fails:
-        assert findings[0]["rule"] == "format.year" and str(year) in findings[0]["detail"]
+        assert findings[0]["rule"] == "format.year"
+        assert f"{year}年度的报告使用{version}版模板" in findings[0]["detail"]
 
 
 def test_carry_link_against_previous_year() -> None:

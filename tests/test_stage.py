@@ -153,7 +153,7 @@ def test_carry_link_is_checked_across_years_in_either_order(tmp_path):
     assert [(f["report_id"], f["delta"]) for f in findings] == [(later, 2.0), (later, 2.0)]
     assert [json.loads(f["cells"]) for f in findings] == [
         [f"t3.carried_over.{c}", f"t3.carried_forward.{c}"] for c in ("natural_person", "total")]
-    assert all(f"report {earlier}" in f["detail"] for f in findings)
+    assert all(f["detail"].endswith(f"（上一年度：报告 {earlier}）") for f in findings)
     # A corrected re-issue of the later year that agrees clears the finding; the old version keeps its own.
     fixed = catalog.record_report(db, _doc(db, 3, 2024),
                                   _year_report(seed, 2024, carried_over={"natural_person": 3, "total": 3}), "1")

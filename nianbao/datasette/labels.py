@@ -3,7 +3,8 @@
 The catalog keeps stable codes (status `late`, rule `t3.balance`, provenance `inferred:<rule>`): SQL, the
 JSON API and exports see those. Every HTML page a reader sees shows the Chinese label instead — in table
 cells (the plugin's render_cell), in facets (`_facet_results.html`) and in the filter summary
-(`_table.html`) — all from `value_label`, so one vocabulary serves every page.
+(`table.html`'s table description) — all from `value_label`, so one vocabulary serves every page. Datasette's
+own interface text (UI_TEXT) lives here too, for the template overrides.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ QUERY_COLUMNS: dict[str, str] = {
     "corrected_total": "结果纠正合计", "snippet": "摘录", "matched": "检索词", "agency_id": "机关编号",
     "kind": "类型", "atom_title": "标题", "atom_updated": "更新时间", "atom_link": "链接", "atom_content": "内容",
     "atom_id": "条目编号", "errors": "错误数", "reason": "原因", "budget_hit": "触及预算", "crawl_id": "抓取批次",
-    "at": "时间", "detail": "详情", "published": "发布日期",
+    "at": "时间", "detail": "详情", "published": "发布日期", "q": "检索词",
 }
 STATUS_COLUMNS = {("coverage", "status"), ("portal_status", "status"), ("portal_diagnoses", "status"),
                   ("crawls", "status")}
@@ -124,13 +125,108 @@ _CODED_TABLE_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
     ("fetch_failures", "kind"): DOCUMENT_KIND_NAMES,
     ("documents", "kind"): DOCUMENT_KIND_NAMES,
 }
-# Datasette's filter operators, as the filter summary names them.
+# Datasette's filter operators, as the filter dropdown and the filter summary name them.
 FILTER_OPERATORS = {
     "exact": "=", "not": "≠", "contains": "包含", "notcontains": "不包含", "endswith": "结尾为",
-    "startswith": "开头为", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "like": "匹配", "notlike": "不匹配",
-    "glob": "匹配", "in": "属于", "notin": "不属于", "arraycontains": "数组包含", "arraynotcontains": "数组不包含",
-    "date": "日期为", "isnull": "为空", "notnull": "不为空", "isblank": "为空白", "notblank": "不为空白",
+    "startswith": "开头为", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "like": "匹配（LIKE）",
+    "notlike": "不匹配（LIKE）", "glob": "匹配（GLOB）", "in": "属于", "notin": "不属于", "arraycontains": "数组包含",
+    "arraynotcontains": "数组不包含", "date": "日期为", "isnull": "为空", "notnull": "不为空", "isblank": "为空白",
+    "notblank": "不为空白",
 }
+# Datasette's own interface text (its templates and table.js), keyed by the English it prints; the
+# templates in templates/ ask for each phrase with ui("..."), so a phrase missing here shows in English
+# and tests/test_chinese_ui.py names it.
+UI_TEXT = {
+    # navigation, menus, footer
+    "home": "首页", "Menu": "菜单", "Log out": "退出登录", "Table actions": "表格操作",
+    "Powered by": "技术支持：", "Queries took": "查询用时", "Data license:": "数据许可：",
+    "Data source:": "数据来源：", "About:": "关于：",
+    # table page: filters, sorting, search
+    "Search:": "检索：", "- remove filter -": "- 移除筛选 -", "- column -": "- 选择列 -", "Sort...": "排序…",
+    "Sort by": "排序：", "descending": "降序", "Apply": "应用", "Remove this filter": "移除此筛选",
+    "view": "视图", "rows": "条记录", "where": "筛选：", "sorted by": "排序：", "ascending": "升序",
+    "extra where clauses": "条附加 where 条件", "remove": "移除",
+    "View and edit SQL": "查看和编辑 SQL", "This data as": "数据格式：", "advanced": "高级导出",
+    "Suggested facets:": "建议分面：", "These facets timed out:": "以下分面超时：", "Next page": "下一页",
+    "0 records": "0 条记录", "0 results": "0 条结果",
+    # advanced export
+    "Advanced export": "高级导出", "JSON shape:": "JSON 形式：", "default": "默认", "array": "数组",
+    "newline-delimited": "逐行", "object": "对象", "CSV options:": "CSV 选项：", "download file": "下载文件",
+    "expand labels": "展开标签", "stream all rows": "导出全部行", "Export CSV": "导出 CSV",
+    # the column menu (table.js)
+    "Sort ascending": "升序排列", "Sort descending": "降序排列", "Facet by this": "按此列分面",
+    "Hide this column": "隐藏此列", "Show all columns": "显示所有列", "Show not-blank rows": "只显示非空行",
+    "Type:": "类型：",
+    # row page
+    "Links from other tables": "其他表中的引用", "row": "条记录", "from": "来自",
+    "in": "表",
+    # query and database pages
+    "Custom SQL query": "自定义 SQL 查询", "returning": "返回", "more than": "超过", "Query parameters": "查询参数",
+    "Format SQL": "格式化 SQL", "Run SQL": "运行 SQL", "Edit SQL": "编辑 SQL", "hide": "隐藏", "show": "显示",
+    "This query cannot be executed because the database is immutable.": "数据库为只读，此查询无法执行。",
+    "Queries": "查询", "Tables": "表", "Views": "视图", "Many rows": "行数很多", "hidden table": "个隐藏表",
+    "table": "表", "tables": "个表", "views": "个视图", "hidden": "隐藏", "... and": "……以及",
+    "Database actions": "数据库操作", "Download SQLite DB:": "下载 SQLite 数据库：",
+    "The following databases are attached to this connection, and can be used for cross-database joins:":
+        "以下数据库已附加到此连接，可用于跨库联接：",
+    # error page
+    "Error": "错误", "Dashboards": "仪表板", "No dashboards found": "没有仪表板", "Fullscreen": "全屏", "Table not found": "未找到该表", "Row not found": "未找到该行",
+    "Database not found": "未找到该数据库", "Page not found": "未找到该页面", "Query not found": "未找到该查询",
+    "Record not found": "未找到该记录", "Permission denied": "没有权限", "Database download is forbidden": "不提供数据库下载",
+    # datasette-vega's chart panel (_vega_zh.html)
+    "Show charting options": "显示图表选项", "Hide charting options": "隐藏图表选项", "Charting options": "图表选项",
+    "Bar": "柱状图", "Line": "折线图", "Scatter": "散点图", "X column": "X 轴列", "Y column": "Y 轴列", "Type": "类型",
+    "Numeric": "数值", "Numeric, binned": "数值（分组）", "Date/time": "日期时间", "Date/time, binned": "日期时间（分组）",
+    "Label": "标签", "Category": "类别", "Swap X and Y": "交换 X 轴和 Y 轴", "Color": "颜色", "Size": "大小",
+    "-- none --": "-- 无 --",
+    # the plugin's own search on reports (its descriptions in Datasette's human_description_en)
+    "text contains": "全文包含", "current versions only": "仅现行版本", "search matches": "全文检索",
+}
+
+
+# The phrases datasette-vega's script prints (relabelled in the browser by _vega_zh.html).
+VEGA_PHRASES = ("Show charting options", "Hide charting options", "Charting options", "Bar", "Line", "Scatter",
+                "X column", "Y column", "Type", "Numeric", "Numeric, binned", "Date/time", "Date/time, binned",
+                "Label", "Category", "Swap X and Y", "Color", "Size", "-- none --")
+
+
+def ui(english: str) -> str:
+    """The Chinese of one phrase of Datasette's interface (the phrase itself when none is known)."""
+    return UI_TEXT.get(english, english)
+
+
+def filter_summary(table: str | None, selections, column_labels: dict[str, str] | None = None) -> str:
+    """Datasette's filters ((column, lookup, value) triples) in Chinese: '发布情况 = 逾期发布；年度 ≥ 2020' —
+    column headings, operators and coded values by their labels (the English original is
+    Datasette's human_description_en, built in Python)."""
+    labels = column_labels if column_labels is not None else VIEW_COLUMNS.get(table or "", {})
+    clauses = []
+    for column, lookup, value in selections:
+        clause = f"{labels.get(column, column)} {FILTER_OPERATORS.get(lookup, lookup)}"
+        if value and lookup not in ("isnull", "notnull", "isblank", "notblank"):
+            parts = value.split(",") if lookup in ("in", "notin") else [value]
+            clause += " " + "、".join(value_label(table, column, p.strip()) or p.strip() for p in parts)
+        clauses.append(clause)
+    return "；".join(clauses)
+
+
+def table_description(table: str | None, count: int | None, selections=(), extra=(), sort: str | None = None,
+                      sort_desc: str | None = None, column_labels: dict[str, str] | None = None) -> str:
+    """The Chinese line above a table — '12 条记录 · 筛选：发布情况 = 逾期发布 · 排序：年度 降序' — in place of
+    Datasette's '12 rows where status = "late" sorted by year descending'. extra: phrases the
+    plugin's own filters add (already Chinese)."""
+    labels = column_labels if column_labels is not None else VIEW_COLUMNS.get(table or "", {})
+    bits = []
+    if count is not None:
+        bits.append(f"{count:,} {ui('rows')}")
+    conditions = [*extra, filter_summary(table, selections, labels)]
+    conditions = [c for c in conditions if c]
+    if conditions:
+        bits.append(ui("where") + "；".join(conditions))
+    if sort or sort_desc:
+        column = sort or sort_desc
+        bits.append(f"{ui('sorted by')}{labels.get(column, column)} {ui('descending' if sort_desc else 'ascending')}")
+    return " · ".join(bits)
 # Canned queries (no table) whose `status` column holds these statuses.
 _QUERY_STATUS = STATUS_NAMES
 

@@ -61,6 +61,15 @@ def _printed_order(version: str | None) -> dict[str, int]:
     return {k: i for i, k in enumerate(keys)}
 
 
+def _warnings(stored: str | None) -> list[str]:
+    """The parser's warnings on a report (reports.warnings, a JSON list of sentences)."""
+    try:
+        warnings = json.loads(stored or "[]")
+    except ValueError:  # not JSON: one sentence
+        return [str(stored)]
+    return [str(w) for w in warnings] if isinstance(warnings, list) else [str(warnings)]
+
+
 def report_context(conn: sqlite3.Connection, report_id: int) -> dict | None:
     """Everything the report page shows, or None when there is no such report."""
     found = _rows(conn, """
@@ -137,6 +146,7 @@ where u.referer = ? and d.id != ? order by d.id""", [report["source_url"], repor
         "region_label": region_label(report["agency_region"] or report["region"]),
         "format_label": FORMAT_NAMES.get(report["format_version"] or "", report["format_version"] or ""),
         "findings": findings,
+        "warnings": _warnings(report.get("warnings")),
         "t2_blocks": t2_blocks,
         "t3_header": [T3_COLUMN_NAMES[c] for c in T3_APPLICANTS],
         "t3_rows": t3_rows,

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from nianbao.parse.labels import LabelIndex, label_core
+from nianbao.parse.messages import warning
 from nianbao.parse.numbers import is_value
 from nianbao.template import Template, normalize
 
@@ -76,7 +77,7 @@ def table3_columns(lines: list[list[str]], template: Template) -> Table3Columns 
     fuzzy = []
     for _, texts in _tokens(lines):
         classified = [(_classify(t, index, exact), t) for t in texts]
-        fuzzy += [f"table 3 header {t!r} read as {labels[key]!r} (fuzzy match)" for key, t in classified
+        fuzzy += [warning("t3.header_fuzzy", text=t, label=labels[key]) for key, t in classified
                   if key in labels and label_core(t) not in exact]
         known = [k for k, _ in classified if k and not k.startswith("group:")]
         # An unrecognised cell is a column only on a row of column labels, not beside a lone caption.
@@ -128,8 +129,8 @@ def table3_columns(lines: list[list[str]], template: Template) -> Table3Columns 
         for i, key in zip(unknown, missing, strict=True):
             trial[i] = key
         if trial == order:
-            fuzzy += [f"table 3 header {labels_printed[i]!r} read as {labels[key]!r}: the template column "
-                      f"the header does not otherwise name, in its place" for i, key in zip(unknown, missing, strict=True)]
+            fuzzy += [warning("t3.header_stand_in", text=labels_printed[i], label=labels[key])
+                      for i, key in zip(unknown, missing, strict=True)]
             columns = trial
     return Table3Columns(columns, labels_printed, fuzzy)
 
@@ -182,8 +183,7 @@ def table4_order(lines: list[list[str]], template: Template) -> Table4Order | No
                 column = _classify(text, index, exact)
                 if column:
                     if label_core(text) not in exact:
-                        warnings.append(f"table 4 header {text!r} read as {dict(column_labels)[column]!r} "
-                                        f"(fuzzy match)")
+                        warnings.append(warning("t4.header_fuzzy", text=text, label=dict(column_labels)[column]))
                     columns.append(column)
     if not order:
         return None
@@ -194,8 +194,7 @@ def table4_order(lines: list[list[str]], template: Template) -> Table4Order | No
                 groups += children
             else:
                 groups.append(None)
-                warnings.append("table 4 header: 行政诉讼 is not split into 未经复议直接起诉 and 复议后起诉; "
-                                "its cells left blank")
+                warnings.append(warning("t4.not_split", "表四表头"))
         else:
             groups.append(item)
     run: list[str] = []
@@ -298,19 +297,16 @@ def table2_columns(texts: list[str], template: Template, version: str) -> Printe
             key = free[0] if free else None
             if key:
                 taken.add(key)
-                warnings.append(f"table 2 header {text!r} (cut short) read as {own[key]!r}, the template's "
-                                f"order breaking the tie")
+                warnings.append(warning("t2.header_cut_short", text=text, label=own[key]))
         if key is not None and key.startswith("foreign:") and key.removeprefix("foreign:") in own:
             key = key.removeprefix("foreign:")  # the other version's wording of the same column
         if key is not None and key.startswith("foreign:"):
-            warnings.append(f"table 2 header {text!r} is not a column of the {version} template; "
-                            f"its values ignored")
+            warnings.append(warning("t2.header_other_template", text=text, version=version))
             key = None
         elif key is None:
-            warnings.append(f"table 2 header {text!r} names no column of the {version} template; "
-                            f"its values ignored")
+            warnings.append(warning("t2.header_unknown", text=text, version=version))
         elif how == "fuzzy":
-            warnings.append(f"table 2 header {text!r} read as {own[key]!r} (fuzzy match)")
+            warnings.append(warning("t2.header_fuzzy", text=text, label=own[key]))
         columns.append(key)
     return PrintedColumns(columns, [t for t, _, _ in merged], warnings)
 
@@ -348,12 +344,12 @@ def table4_row_columns(lines: list[list[str]], template: Template) -> PrintedCol
             if key is None and not columns:
                 continue  # the corner cell over the row labels
             if key is not None and key in columns:
-                warnings.append(f"table 4 header {text!r} printed twice; the second column ignored")
+                warnings.append(warning("t4.header_twice", text=text))
                 key = None
             elif key is not None and label_core(text) not in exact:
-                warnings.append(f"table 4 header {text!r} read as {dict(column_labels)[key]!r} (fuzzy match)")
+                warnings.append(warning("t4.header_fuzzy", text=text, label=dict(column_labels)[key]))
             elif key is None:
-                warnings.append(f"table 4 header {text!r} names no column of the template; its values ignored")
+                warnings.append(warning("t4.header_unknown", text=text))
             columns.append(key)
             labels.append(text)
     if not any(columns):

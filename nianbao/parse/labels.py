@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from nianbao.parse.messages import names
+from nianbao.parse.messages import warning as message
 from nianbao.template import normalize, split_numbering, strip_brackets
 
 # An enumeration inside a fused label: "(三)不予公开1.属于国家秘密" → the item after "1.".
@@ -68,10 +70,8 @@ class FuzzyMatch:
     def warning(self, where: str) -> str:
         """The report warning that records this match (or the refusal to guess)."""
         if self.key is None:
-            return (f"{where}: printed label {self.printed!r} is equally close to {', '.join(self.ambiguous)}; "
-                    f"not guessed, row left blank")
-        return (f"{where}: printed label {self.printed!r} read as {self.label!r} "
-                f"(fuzzy match, {self.distance} edit{'s' if self.distance != 1 else ''})")
+            return message("label.ambiguous", where, printed=self.printed, candidates=names(self.ambiguous))
+        return message("label.fuzzy", where, printed=self.printed, label=self.label, distance=self.distance)
 
 
 class LabelIndex:

@@ -28,6 +28,9 @@ from nianbao.parse.headers import (
 )
 from nianbao.parse.labels import LabelIndex, label_core
 from nianbao.parse.layout import Layout
+from nianbao.parse.messages import TABLE_NAMES, names, t4_column_name, t4_group_name
+from nianbao.parse.messages import warning as W
+from nianbao.parse.messages import where as place
 from nianbao.parse.numbers import parse_number
 from nianbao.template import (
     VERSIONS,
@@ -187,11 +190,11 @@ class _Matcher:
 
     def t3_row_fuzzy(self, texts: list[str]) -> tuple[RowSpec | None, str | None]:
         """A misprinted table 3 label: (row, warning), (None, warning) when ambiguous, (None, None)."""
-        return _fuzzy(self.t3_index, self.t3_by_key, texts, "table 3")
+        return _fuzzy(self.t3_index, self.t3_by_key, texts, "表三")
 
     def t2_row_fuzzy(self, texts: list[str]) -> tuple[RowSpec | None, str | None]:
         """A misprinted table 2 label: (row, warning), (None, warning) when ambiguous, (None, None)."""
-        return _fuzzy(self.t2_index, self.t2_by_key, texts, "table 2")
+        return _fuzzy(self.t2_index, self.t2_by_key, texts, "表二")
 
     def t3_row_of_line(self, texts: list[str], pending: str) -> RowSpec | None:
         # The rightmost label is the most specific (group labels print to the left of item labels).
@@ -297,7 +300,7 @@ def _collect_rows(lines: list[Line], start: int, stop: int, match: Callable[[lis
                     and (current is None or filled(current)):
                 spec, warning = fuzzy(texts)
                 if warning:
-                    warnings.append(f"line {line.number}: {warning}")
+                    warnings.append(f"{place('line', line=line.number)}：{warning}")
                     if spec is None:
                         current, pending = None, ""
                         continue
@@ -310,7 +313,8 @@ def _collect_rows(lines: list[Line], start: int, stop: int, match: Callable[[lis
                 if rows and (finished or (is_end and is_end(line))):
                     return rows, index
                 if line.has_values:
-                    warnings.append(f"line {line.number}: table row label {''.join(texts)[:30]!r} not recognised")
+                    warnings.append(W("label.unrecognised", place("line", line=line.number),
+                                      label="".join(texts)[:30]))
                     current = None
                     pending = ""
                 else:
@@ -361,11 +365,11 @@ def _values(cells: list[str], money: list[bool], where: str, warnings: list[str]
     for cell, is_money in zip(cells, money, strict=True):
         number = parse_number(cell, money=is_money, unit=unit if is_money else None)
         if number is None:
-            warnings.append(f"{where}: {cell!r} is not a number; left blank")
+            warnings.append(W("value.not_number", where, cell=cell))
             out.append(None)
             continue
         if number.warning:
-            warnings.append(f"{where}: {number.warning}")
+            warnings.append(f"{where}：{number.warning}")
         out.append(number.value)
     return out
 
@@ -416,8 +420,7 @@ def _table2_version(ctx: _Context, start: int, stop: int) -> str:
     region = ctx.lines[start:stop]
     version = detect_version(region, ctx.template) or ctx.version
     if version != ctx.version:
-        ctx.warnings.append(f"table 2 is printed on the {version} template, tables 3 and 4 on the "
-                            f"{ctx.version} template; table 2 read with the {version} rows")
+        ctx.warnings.append(W("t2.other_template", version=version, own=ctx.version))
     return version
 
 
@@ -451,7 +454,7 @@ def _map_table2(ctx: _Context, start: int, stop: int) -> bool:
         if spec.key in seen:
             continue
         seen.add(spec.key)
-        where = f"line {row.line} (table 2 {spec.label})"
+        where = place("t2_row", line=row.line, label=spec.label)
         columns = _t2_row_columns(ctx, row, header, matcher.version, artifact, where)
         if columns is None:
             continue
@@ -510,35 +513,29 @@ def _t2_row_columns(ctx: _Context, row: RawRow, header: PrintedColumns | None, v
         trial = [c if c is not None else next(unnamed, None) for c in header.columns]
         if trial == template_columns:
             unknown = [t for c, t in zip(header.columns, header.labels, strict=True) if c is None]
-            ctx.warnings.append(f"{where}: header label(s) {', '.join(unknown)} read as the template's "
-                                f"column(s) they stand in the place of")
+            ctx.warnings.append(W("t2.header_stand_in", where, labels=names(unknown)))
             header = None
     if header is not None and header.columns != template_columns:
         fitted, missing = _fit(row, len(header.columns), artifact)
         if not missing and len(row.core()) <= len(header.columns):
             lost = [c for c in spec.columns if c not in header.columns]
             if lost:
-                ctx.warnings.append(f"{where}: no printed column for {', '.join(labels[c] for c in lost)}; "
-                                    f"left blank")
+                ctx.warnings.append(W("t2.column_missing", where, columns=names(labels[c] for c in lost)))
             ignored = [label for key, label in zip(header.columns, header.labels, strict=True)
                        if key is not None and key not in spec.columns]
             if ignored:
-                ctx.warnings.append(f"{where}: printed column(s) {', '.join(ignored)} not in this row's template "
-                                    f"columns; their values ignored")
+                ctx.warnings.append(W("t2.columns_ignored", where, columns=names(ignored)))
             if [c for c in header.columns if c in spec.columns] != [c for c in spec.columns if c in header.columns]:
-                ctx.warnings.append(f"{where}: columns printed in the order {', '.join(header.labels)}; "
-                                    f"read by their headers")
+                ctx.warnings.append(W("t2.columns_reordered", where, columns=names(header.labels)))
             return [c if c in spec.columns else None for c in header.columns]
         fitted, missing = _fit(row, len(spec.columns), artifact)
         if not missing:
-            ctx.warnings.append(f"{where}: the header prints {len(header.columns)} columns "
-                                f"({', '.join(header.labels)}) but the row holds {len(fitted)} values; "
-                                f"read in the template's column order")
+            ctx.warnings.append(W("t2.header_count", where, count=len(header.columns), labels=names(header.labels),
+                                  values=len(fitted)))
             return template_columns
     fitted, missing = _fit(row, len(spec.columns), artifact)
     if missing:
-        ctx.warnings.append(f"{where}: {len(fitted)} values for {len(spec.columns)} columns; "
-                            f"cannot tell which is missing, row left blank")
+        ctx.warnings.append(W("t2.values_unsettled", where, values=len(fitted), columns=len(spec.columns)))
         return None
     return template_columns
 
@@ -570,22 +567,17 @@ def _choose_columns(ctx: _Context, header: Table3Columns | None, rows: list[RawR
     chosen = max(options, key=lambda o: (widths.get(len(o), 0), o is header.columns))
     if widths.get(len(chosen), 0) == 0 or chosen == template.t3_columns:
         if header.known != template.t3_columns:
-            ctx.warnings.append(f"table 3 header prints {len(header.columns)} applicant columns "
-                                f"({', '.join(header.labels)}) but its rows hold other counts of values; "
-                                f"read in the template's column order")
+            ctx.warnings.append(W("t3.header_count", count=len(header.columns), labels=names(header.labels)))
         return None
     missing = [c for c in template.t3_columns if c not in chosen]
     labels = {c["key"]: c["label"] for c in template.raw["table3"]["columns"]}
     if missing:
-        ctx.warnings.append(f"table 3 header: no printed column for {', '.join(labels[c] for c in missing)}; "
-                            f"those cells left blank")
+        ctx.warnings.append(W("t3.header_missing", columns=names(labels[c] for c in missing)))
     extra = [label for key, label in zip(header.columns, header.labels, strict=True) if key is None]
     if None in chosen and extra:
-        ctx.warnings.append(f"table 3 header: printed column(s) {', '.join(extra)} not in the template; "
-                            f"their values ignored")
+        ctx.warnings.append(W("t3.header_extra", columns=names(extra)))
     if [c for c in chosen if c] != [c for c in template.t3_columns if c in chosen]:
-        ctx.warnings.append(f"table 3 columns printed in the order {', '.join(header.labels)}; "
-                            f"read by their headers")
+        ctx.warnings.append(W("t3.columns_reordered", columns=names(header.labels)))
     return chosen
 
 
@@ -616,8 +608,7 @@ def _map_table3(ctx: _Context, start: int, stop: int) -> tuple[bool, int]:
     first_end = next((i for i, r in enumerate(rows) if r.spec.key == carried_forward), None)
     if first_end is not None and first_end + 1 < len(rows):
         extra = rows[first_end + 1:]
-        warnings.append(f"line {extra[0].line}: table 3 continues after its last row (another report in the "
-                        f"file?); kept the first table")
+        warnings.append(W("t3.continues", place("line", line=extra[0].line)))
         end = next((i for i, line in enumerate(lines) if line.number == extra[0].line), end)
         rows = rows[:first_end + 1]
     columns = _choose_columns(ctx, header, rows)
@@ -628,22 +619,21 @@ def _map_table3(ctx: _Context, start: int, stop: int) -> tuple[bool, int]:
     seen: set[str] = set()
     for row in rows:
         key = row.spec.key
-        where = f"line {row.line} (table 3 {row.label[:24]})"
+        where = place("t3_row", line=row.line, label=row.label[:24])
         if key in seen:
-            warnings.append(f"{where}: row printed twice; kept the first")
+            warnings.append(W("t3.row_twice", where))
             continue
         seen.add(key)
         if matcher.is_foreign(row.spec):
             other = next(v for v in VERSIONS if v != ctx.version)
-            warnings.append(f"{where}: a row of the {other} template in a {ctx.version} table; kept as "
-                            f"t3.{key}")
+            warnings.append(W("t3.foreign_row", where, version=ctx.version, other=other, key=key))
         if columns is not None:
             _map_row_by_header(ctx, row, columns, artifact, where)
             continue
         fitted, missing = _fit(row, width, artifact)
         if len(row.core()) > width:
-            warnings.append(f"{where}: {len(row.core())} values for {width} columns; the leftmost "
-                            f"{len(row.core()) - width} taken for a column the template does not have and ignored")
+            warnings.append(W("t3.extra_values", where, values=len(row.core()), columns=width,
+                              extra=len(row.core()) - width))
         values = _values(fitted, [False] * len(fitted), where, warnings)
         if not missing:
             for column, value in zip(template.t3_columns, values, strict=True):
@@ -653,12 +643,10 @@ def _map_table3(ctx: _Context, start: int, stop: int) -> tuple[bool, int]:
         placements = [] if total is None or None in known else _candidates(known, total, missing, width - 1)
         ctx.put(f"t3.{key}.total", total)
         if not placements:
-            warnings.append(f"{where}: {len(values)} values for {width} columns and the row total does not "
-                            f"settle the lost one; applicant cells left blank")
+            warnings.append(W("t3.lost_cell_unsettled", where, values=len(values), columns=width))
             continue
         if len(placements) == 1:
-            warnings.append(f"{where}: {len(values)} values for {width} columns; inferred the lost cell from "
-                            f"the row total")
+            warnings.append(W("t3.lost_cell_inferred", where, values=len(values), columns=width))
             placement, positions = placements[0]
             for i, (column, value) in enumerate(zip(template.t3_applicants, placement, strict=True)):
                 ctx.put(f"t3.{key}.{column}", value, "inferred:t3.row_total" if i in positions else "printed")
@@ -673,7 +661,7 @@ def _map_row_by_header(ctx: _Context, row: RawRow, columns: list[str | None], ar
     """One table 3 row read in the printed column order; no inference (the layout is not the template's)."""
     fitted, missing = _fit(row, len(columns), artifact)
     if missing:
-        ctx.warnings.append(f"{where}: {len(fitted)} values for {len(columns)} printed columns; row left blank")
+        ctx.warnings.append(W("row.values_count", where, values=len(fitted), columns=len(columns)))
         return
     values = _values(fitted, [False] * len(fitted), where, ctx.warnings)
     for column, value in zip(columns, values, strict=True):
@@ -697,10 +685,9 @@ def _settle_by_columns(item: _Ambiguous, ctx: _Context) -> None:
             fitting.append((placement, positions))
     chosen = fitting[0] if len(fitting) == 1 else None
     if chosen is None:
-        ctx.warnings.append(f"{item.label}: a cell was lost and neither the row total nor the column totals "
-                            f"settle where; cells {', '.join(differing)} left blank")
+        ctx.warnings.append(W("t3.lost_cell_no_place", item.label, cells=names(differing)))
     else:
-        ctx.warnings.append(f"{item.label}: a cell was lost; placed it where the row and column totals agree")
+        ctx.warnings.append(W("t3.lost_cell_placed", item.label))
     values, positions = chosen or item.candidates[0]
     for i, column in enumerate(columns):
         if chosen is not None or column not in differing:
@@ -724,11 +711,10 @@ def _table4_order(ctx: _Context, header: int, stop: int) -> Table4Order | None:
         return None
     missing = [g for g in ctx.template.t4_groups if g not in order.groups]
     if missing:
-        ctx.warnings.append(f"table 4 header: no printed group for {', '.join(missing)}; those cells left blank")
+        ctx.warnings.append(W("t4.group_missing", groups=names(t4_group_name(g) for g in missing)))
     if [g for g in order.groups if g] != [g for g in ctx.template.t4_groups if g in order.groups] \
             or order.columns != ctx.template.t4_columns:
-        ctx.warnings.append("table 4 groups or columns printed in another order than the template's; "
-                            "read by their headers")
+        ctx.warnings.append(W("t4.reordered"))
     return order
 
 
@@ -773,13 +759,13 @@ def _map_table4(ctx: _Context, start: int, stop: int) -> bool:
         if len([c for c in collected if c.strip()]) >= width:
             break
     if not collected:
-        warnings.append(f"line {lines[header].number}: table 4 header without values")
+        warnings.append(W("t4.header_without_values", place("line", line=lines[header].number)))
         return True
     row = RawRow(RowSpec(key="t4", label="table 4"), "table 4", first_line or 0, collected)
     fitted, missing = _fit(row, width, trailing_artifact=False)
-    where = f"line {row.line} (table 4)"
+    where = place("t4", line=row.line)
     if missing:
-        warnings.append(f"{where}: {len(fitted)} values for {width} columns; table 4 left blank")
+        warnings.append(W("t4.values_count", where, values=len(fitted), columns=width))
         return True
     values = iter(_values(fitted, [False] * width, where, warnings))
     for group in groups:
@@ -828,17 +814,17 @@ def _map_table4_rows(ctx: _Context, header: int, stop: int, printed: PrintedColu
     warnings.extend(printed.warnings)
     seen: list[str] = []
     for row in rows:
-        where = f"line {row.line} (table 4 row {row.label[:20] or row.spec.key})"
+        where = place("t4_row", line=row.line, label=row.label[:20] or row.spec.key)
         group = row.spec.key
         if group not in template.t4_groups:
-            warnings.append(f"{where}: 行政诉讼 is not split into 未经复议直接起诉 and 复议后起诉; its cells left blank")
+            warnings.append(W("t4.not_split", where))
             continue
         if group in seen:
-            warnings.append(f"{where}: group printed twice; kept the first")
+            warnings.append(W("t4.group_twice", where))
             continue
         fitted, missing = _fit(row, width, trailing_artifact=False)
         if missing:
-            warnings.append(f"{where}: {len(fitted)} values for {width} printed columns; row left blank")
+            warnings.append(W("row.values_count", where, values=len(fitted), columns=width))
             continue
         seen.append(group)
         for column, value in zip(printed.columns, _values(fitted, [False] * width, where, warnings), strict=True):
@@ -846,11 +832,11 @@ def _map_table4_rows(ctx: _Context, header: int, stop: int, printed: PrintedColu
                 ctx.put(f"t4.{group}.{column}", value)
     lost = [g for g in template.t4_groups if g not in seen]
     if lost:
-        warnings.append(f"table 4: no printed row for {', '.join(lost)}; those cells left blank")
+        warnings.append(W("t4.row_missing", groups=names(t4_group_name(g) for g in lost)))
     absent = [c for c in template.t4_columns if c not in printed.columns]
     if absent:
-        warnings.append(f"table 4 header: no printed column for {', '.join(absent)}; those cells left blank")
-    warnings.append("table 4 printed one group per row; read by its row labels and column headers")
+        warnings.append(W("t4.column_missing", columns=names(t4_column_name(c) for c in absent)))
+    warnings.append(W("t4.group_per_row"))
     return True
 
 
@@ -901,14 +887,13 @@ def map_layout(layout: Layout, version: str | None = None) -> MappedTables:
 
         second = _first(lines, starts_table3, end3)
         if second is not None:
-            warnings.append(f"line {lines[second].number}: a second table 3 (another report in the file?); "
-                            f"kept the first report's tables")
+            warnings.append(W("t3.second_table", place("line", line=lines[second].number)))
             stop4 = second
     if _map_table4(ctx, end3, stop4):
         found.append("t4")
     for table in ("t2", "t3", "t4"):
         if table not in found:
-            warnings.append(f"table {table[1]} not found; its cells are blank")
+            warnings.append(W("table.not_found", table=TABLE_NAMES[table[1]]))
     provenance = {key: ctx.provenance.get(key, "blank") for key in cells}
     return MappedTables(version, cells, warnings, found, provenance)
 

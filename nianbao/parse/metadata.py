@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from nianbao.parse.layout import Layout
+from nianbao.parse.messages import SECTION_NAMES, SOURCE_NAMES, names
+from nianbao.parse.messages import warning as message
 from nianbao.parse.numbers import is_value
 from nianbao.template import load_template, normalize, split_numbering, to_simplified
 
@@ -412,7 +414,7 @@ def find_sections(layout: Layout, start: int = 0) -> tuple[dict[str, str], list[
         texts[key] = "\n".join(body)
     missing = [k for k in SECTION_KEYS if k not in {key for _, key, _ in found}]
     if missing:
-        warnings.append(f"section headings not found: {', '.join(missing)}")
+        warnings.append(message("meta.sections_missing", sections=names(SECTION_NAMES.get(k, k) for k in missing)))
     return texts, warnings
 
 
@@ -449,7 +451,8 @@ def _disagreements(what: str, values: dict[str, object]) -> list[str]:
         return []
     if what == "agency" and all(str(a) in str(b) or str(b) in str(a) for a in distinct for b in distinct):
         return []  # one source gives the longer form of the same name
-    return [f"{what} disagrees between sources: " + "; ".join(f"{k} {v}" for k, v in stated.items())]
+    return [message("meta.disagree", what=SOURCE_NAMES.get(what, what),
+                    values="；".join(f"{SOURCE_NAMES.get(k, k)} {v}" for k, v in stated.items()))]
 
 
 def extract_metadata(layout: Layout, hints: dict | None = None) -> Metadata:
@@ -459,17 +462,16 @@ def extract_metadata(layout: Layout, hints: dict | None = None) -> Metadata:
     meta = Metadata()
     simplified = _simplified(layout)
     if simplified is not layout:
-        meta.warnings.append("text printed in traditional characters; title, agency and sections read and "
-                             "stored in simplified characters")
+        meta.warnings.append(message("meta.traditional"))
         layout = simplified
     meta.title, title_line = find_title(layout)
     if meta.title is None:
         meta.title = title_from_opening(layout)
         if meta.title:
-            meta.warnings.append("title read from the opening sentence (no title line in the text)")
+            meta.warnings.append(message("meta.title_from_opening"))
     if meta.title is None and hints.get("title"):
         meta.title = hints["title"]
-        meta.warnings.append("title taken from the crawl (not found in the text)")
+        meta.warnings.append(message("meta.title_from_crawl"))
     # The agency: the title, else the report's own opening or signature, else the crawl.
     title_agency = agency_from_title(meta.title) if meta.title else None
     body_agency, body_where = agency_from_body(layout)
@@ -477,12 +479,12 @@ def extract_metadata(layout: Layout, hints: dict | None = None) -> Metadata:
     meta.agency = title_agency
     if meta.agency is None and body_agency:
         meta.agency = body_agency
-        meta.warnings.append(f"agency read from the report's {body_where} (the title names none)")
+        meta.warnings.append(message("meta.agency_from_body", where=SOURCE_NAMES.get(body_where, body_where)))
     if meta.agency is None and hint_agency:
         meta.agency = hint_agency
-        meta.warnings.append("agency taken from the crawl (not in the title)")
+        meta.warnings.append(message("meta.agency_from_crawl"))
     if meta.agency and to_simplified(meta.agency) != meta.agency:
-        meta.warnings.append(f"agency {meta.agency!r} printed in traditional characters; stored simplified")
+        meta.warnings.append(message("meta.agency_traditional", agency=meta.agency))
         meta.agency = to_simplified(meta.agency)
     meta.warnings += _disagreements("agency", {
         "title": to_simplified(title_agency) if title_agency else None,
@@ -496,15 +498,15 @@ def extract_metadata(layout: Layout, hints: dict | None = None) -> Metadata:
     meta.year, where = find_year(meta.title, layout)
     if meta.year is None and hint_year:
         meta.year = int(hint_year)
-        meta.warnings.append("statistical year taken from the crawl")
+        meta.warnings.append(message("meta.year_from_crawl"))
     if meta.year is None:
         head = "\n".join(text for _, text in _paragraphs(layout)[:40])
         match = _YEAR_OF_REPORT.search(head)
         if match and parse_year(match.group(1)):
             meta.year = parse_year(match.group(1))
-            meta.warnings.append(f"statistical year {meta.year} guessed from the first 'YYYY年度' in the text")
+            meta.warnings.append(message("meta.year_guessed", year=meta.year))
     elif where == "statistical period":
-        meta.warnings.append("statistical year read from the statistical period")
+        meta.warnings.append(message("meta.year_from_period"))
     meta.warnings += _disagreements("statistical year", {
         "title": title_year_value, "statistical period": period,
         "crawl": int(hint_year) if hint_year else None,
@@ -522,4 +524,4 @@ def resolve_format_version(detected: str | None, year: int | None) -> tuple[str 
         return detected, []
     if year is not None and year < 2019:
         return "pre2019", []
-    return None, ["no template table found; format version unknown"]
+    return None, [message("meta.no_template_table")]

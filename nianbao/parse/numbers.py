@@ -7,6 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from nianbao.parse.messages import warning as message
+
 # After NFKC: full-width digits, signs and separators are ASCII; the dashes below survive NFKC.
 _DASHES = frozenset({"-", "—", "——", "–", "―", "‐", "−", "/", "\\", "--", "---", "－", "/-", "-/"})
 _NUMBER = re.compile(
@@ -70,24 +72,23 @@ def parse_number(text: str | None, *, money: bool = False, unit: str | None = No
     nfkc = unicodedata.normalize("NFKC", text)
     norm = _SPACE.sub("", nfkc)
     if _SPLIT_DIGITS.search(nfkc.strip()) and _NUMBER.match(norm):
-        return Number(None, f"{text.strip()!r} is ambiguous (one number with a space, or two numbers?); "
-                            f"left blank")
+        return Number(None, message("value.split_by_space", text=text.strip()))
     if not norm:
         return BLANK
     if norm in _DASHES or set(norm) <= {"-", "—", "–", "―", "/"}:
         return BLANK
     if norm in _NONE_WORDS:
-        return Number(_NONE_WORDS[norm], f"read {text.strip()!r} as {_NONE_WORDS[norm]}")
+        return Number(_NONE_WORDS[norm], message("value.read_as", text=text.strip(), value=_NONE_WORDS[norm]))
     warning = None
     stripped = norm if money and norm.startswith(".") else _STRAY_MARKS.sub("", norm)
     if stripped != norm:
-        warning = f"read {text.strip()!r} as {stripped} (stray mark dropped)"
+        warning = message("value.stray_mark", text=text.strip(), value=stripped)
         norm = stripped
     match = _NUMBER.match(norm)
     if match:
         value: int | float = _to_number(match["digits"])
         if "," in match["digits"] and warning is None:
-            warning = f"read {text.strip()!r} as {value}"
+            warning = message("value.read_as", text=text.strip(), value=value)
     else:
         match = _CHINESE_NUMBER.match(norm)
         if not match:
@@ -95,20 +96,20 @@ def parse_number(text: str | None, *, money: bool = False, unit: str | None = No
         chinese = _chinese(match["digits"])
         if chinese is None:
             return None
-        value, warning = chinese, f"read Chinese numeral {text.strip()!r} as {chinese}"
+        value, warning = chinese, message("value.chinese_numeral", text=text.strip(), value=chinese)
     sign, own_unit = match["sign"], match["unit"]
     if sign in _NEGATIVE:
         value = -value
         if sign not in ("-", "−"):
-            warning = f"read {text.strip()!r} as {value}"
+            warning = message("value.read_as", text=text.strip(), value=value)
     elif sign in ("增加", "增", "上升"):
-        warning = f"read {text.strip()!r} as {value}"
+        warning = message("value.read_as", text=text.strip(), value=value)
     if money and own_unit in MONEY_UNITS and own_unit != "万元":
         value = _tidy(value * MONEY_UNITS[own_unit])
-        warning = f"converted {text.strip()!r} to {value} 万元"
+        warning = message("value.to_wanyuan", text=text.strip(), value=value)
     elif money and own_unit is None and unit in MONEY_UNITS and unit != "万元":
         value = _tidy(value * MONEY_UNITS[unit])
-        warning = f"converted {text.strip()!r} ({unit}, as its header states) to {value} 万元"
+        warning = message("value.to_wanyuan_by_header", text=text.strip(), unit=unit, value=value)
     return Number(value, warning)
 
 

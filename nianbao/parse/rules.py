@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from nianbao.parse.messages import cell_names, finding_clause, finding_detail, scope_name
 from nianbao.template import Template, load_template
 
 Cells = dict[str, int | float | None]
@@ -28,11 +29,13 @@ def _scopes(rule: dict, template: Template, version: str, cells: Cells) -> list[
     """(scope label, placeholder values) for each instance of a rule."""
     over = rule["over"]
     if over == "t3.column":
-        return [(f"column {c}", {"column": c}) for c in template.t3_columns]
+        labels = {c["key"]: c["label"] for c in template.raw["table3"]["columns"]}
+        return [(scope_name(over, labels.get(c, c)), {"column": c}) for c in template.t3_columns]
     if over == "t3.row":
-        return [(f"row {r.key}", {"row": r.key}) for r in _t3_rows(template, version, cells)]
+        return [(scope_name(over, r.label), {"row": r.key}) for r in _t3_rows(template, version, cells)]
     if over == "t4.group":
-        return [(f"group {g}", {"group": g}) for g in template.t4_groups]
+        labels = {g["key"]: g["label"] for g in template.raw["table4"]["groups"]}
+        return [(scope_name(over, labels.get(g, g)), {"group": g}) for g in template.t4_groups]
     raise ValueError(f"template rule {rule['id']}: unknown scope {over!r}")
 
 
@@ -76,10 +79,11 @@ def _evaluate(rule: dict, template: Template, version: str, cells: Cells, previo
             continue
         keys = left + right
         blanks = [k for k, v in zip(keys, left_values + right_values, strict=True) if v is None]
-        detail = (f"{rule['statement']} — {scope}: {' + '.join(left)} = {_number(left_sum)}, "
-                  f"{' + '.join(right)} = {_number(right_sum)}")
+        labels = template.cell_labels()
+        detail = finding_detail(rule["id"], statement=rule["statement"], scope=scope, left=_number(left_sum),
+                                right=_number(right_sum))
         if blanks:
-            detail += f" (blank cells counted as 0: {', '.join(blanks)})"
+            detail += finding_clause("blank_cells", cells=cell_names(blanks, labels, PREVIOUS))
         finding = {
             "rule": rule["id"], "detail": detail,
             "cells": [k[len(PREVIOUS):] if k.startswith(PREVIOUS) else k for k in keys],
@@ -88,7 +92,7 @@ def _evaluate(rule: dict, template: Template, version: str, cells: Cells, previo
         inferred = [k for k in keys if (provenance or {}).get(k, "printed").startswith("inferred")]
         if inferred:
             finding["inferred"] = inferred
-            finding["detail"] += f" (inferred, not printed: {', '.join(inferred)})"
+            finding["detail"] += finding_clause("inferred_cells", cells=cell_names(inferred, labels, PREVIOUS))
         findings.append(finding)
     return findings
 
@@ -117,8 +121,8 @@ def check_format_year(version: str | None, year: int | None) -> list[dict]:
     delta = int(version) - int(expected) if expected.isdigit() else 0
     return [{
         "rule": "format.year",
-        "detail": f"{template.rules['format.year']['statement']} — the {year} report is printed on the "
-                  f"{version} template; expected {expected}",
+        "detail": finding_detail("format.year", statement=template.rules["format.year"]["statement"], year=year,
+                                 version=version, expected=expected),
         "cells": [], "delta": delta,
     }]
 

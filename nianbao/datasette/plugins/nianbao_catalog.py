@@ -24,8 +24,12 @@ from catalog import search_condition
 from nianbao.datasette.labels import (
     FILTER_OPERATORS,
     QUERY_COLUMNS,
+    UI_TEXT,
+    VEGA_PHRASES,
     VIEW_COLUMNS,
     region_label,
+    table_description,
+    ui,
     value_label,
 )
 
@@ -51,15 +55,18 @@ def filters_from_request(request, database, table, datasette):
     if table not in SEARCH_TABLES:
         return None
     query = (request.args.get("_search") or "").strip()
-    extra = {"supports_search": True, "search": query}
+    extra = {"supports_search": True, "search": query, "search_descriptions": []}
     if not query:
         return FilterArguments([], {}, [], extra)
     where = [search_condition("nianbao_search")]
-    human = [f'text contains "{query}"']
+    human = [f'text contains "{query}"']  # Datasette's human_description_en (the JSON)
+    shown = [f"{ui('text contains')}“{query}”"]  # the table page's Chinese description (table.html)
     if not any(key.startswith("is_current") for key in request.args):
         # Superseded versions only when asked for (the is_current facet).
         where.append("is_current = 1")
         human.append("current versions only")
+        shown.append(ui("current versions only"))
+    extra["search_descriptions"] = shown
     return FilterArguments(where, {"nianbao_search": query}, human, extra)
 
 
@@ -131,12 +138,20 @@ def register_routes():
 
 
 @hookimpl
+def prepare_jinja2_environment(env):
+    """ui() for every template, error pages too (they render without extra_template_vars)."""
+    env.globals["ui"] = ui
+    env.globals["vega_text"] = {phrase: ui(phrase) for phrase in VEGA_PHRASES}
+
+
+@hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     """column_labels (for _table.html headings) and search snippets on the reports table."""
     labels = VIEW_COLUMNS.get(table or "", {}) if table else QUERY_COLUMNS
 
     async def inner():
-        extra = {"column_labels": labels, "value_label": value_label, "filter_operators": FILTER_OPERATORS}
+        extra = {"column_labels": labels, "value_label": value_label, "filter_operators": FILTER_OPERATORS,
+                 "table_description": table_description, "crumb_label": _crumb_labeller(datasette)}
         if table is None and database == "catalog" and template.startswith("query"):
             # A query's columns named by cell key (the panel) are headed by the cell's template label.
             extra["column_labels"] = {**await _cell_labels(datasette), **labels}
@@ -146,6 +161,22 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         return extra
 
     return inner
+
+
+def _crumb_labeller(datasette):
+    """label → its Chinese: 'home' from the vocabulary, a database or table by its metadata title."""
+    def crumb_label(label: str) -> str:
+        if label in UI_TEXT:
+            return UI_TEXT[label]
+        if label in datasette.databases:
+            return datasette.metadata("title", database=label, fallback=False) or label
+        for database in datasette.databases:
+            title = datasette.metadata("title", database=database, table=label, fallback=False)
+            if title:
+                return title
+        return label
+
+    return crumb_label
 
 
 async def _cell_labels(datasette) -> dict[str, str]:

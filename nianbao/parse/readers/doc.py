@@ -23,6 +23,7 @@ from lxml import etree
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from nianbao.parse.layout import Layout
+from nianbao.parse.messages import warning as message
 from nianbao.parse.sniff import sniff
 
 TIMEOUT_SECONDS = 120
@@ -223,7 +224,7 @@ def docbook_lines(xml: bytes, source: str) -> tuple[list[list[str]], int]:
 def _read_antiword(data: bytes, digest: str, source: str) -> tuple[Layout, bool]:
     """antiword's reading, and whether it is complete (no table flattened)."""
     lines, flattened = docbook_lines(_antiword(data, digest), source)
-    warnings = [f"{source}: a table was flattened by antiword"] if flattened else []
+    warnings = [message("doc.flattened", source)] if flattened else []
     return Layout(lines=lines, kind="doc", warnings=warnings), not flattened
 
 
@@ -231,7 +232,7 @@ def _read_soffice(data: bytes, digest: str, source: str) -> Layout:
     from nianbao.parse.readers import docx
 
     layout = docx.read(_soffice_docx(data, digest), source=source)
-    return Layout(lines=layout.lines, kind="doc", warnings=["converted by LibreOffice", *layout.warnings])
+    return Layout(lines=layout.lines, kind="doc", warnings=[message("doc.libreoffice"), *layout.warnings])
 
 
 _ANTIWORD_ERRORS = (FileNotFoundError, RuntimeError, subprocess.TimeoutExpired, DocReadError)

@@ -7,6 +7,7 @@ import posixpath
 from lxml import etree
 
 from nianbao.parse.layout import Layout
+from nianbao.parse.messages import warning as message
 from nianbao.parse.readers.package import BoundedPackage, PackageBombError, PackageError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -198,7 +199,7 @@ def read(data: bytes, source: str = "DOCX") -> Layout:
         try:
             layout = ocr.read(picture, source=f"{source} picture {rel_id}")
             lines.extend(layout.lines)
-            warnings.append(f"{source}: picture {rel_id} read by OCR")
+            warnings.append(message("ocr.picture", source, name=rel_id))
             warnings.extend(layout.warnings[1:])  # what OCR could not read, after its "read by OCR" line
         except ocr.OcrError as exc:
             warnings.append(str(exc))

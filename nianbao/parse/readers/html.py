@@ -10,6 +10,7 @@ from lxml import etree
 
 from nianbao.charset import decode_bytes
 from nianbao.parse.layout import Layout
+from nianbao.parse.messages import warning as message
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DROP = {"script", "style", "noscript", "template", "nav", "select", "option", "iframe", "button", "svg", "object",
@@ -188,7 +189,7 @@ def read(data: bytes, source: str = "HTML", images: Mapping[str, bytes] | None =
                 try:
                     layout = ocr.read(images[src], source=src)
                     out.lines.extend(layout.lines)
-                    warnings.append(f"{source}: image {src} read by OCR")
+                    warnings.append(message("ocr.picture", source, name=src))
                     warnings.extend(layout.warnings[1:])  # what OCR could not read
                 except ocr.OcrError as exc:
                     warnings.append(str(exc))

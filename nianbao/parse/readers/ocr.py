@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from nianbao.parse.layout import Layout
+from nianbao.parse.messages import warning as message
 
 EDGE_TOLERANCE = 4.0  # pixels: ruled lines in a scan are a few pixels thick and not perfectly aligned
 MIN_LINE_FRACTION = 0.035  # a ruled segment is at least this share of the page width (longer than any stroke)
@@ -183,7 +184,7 @@ def clean_scan(image: Image.Image) -> tuple[Image.Image, list[str]]:
     image = remove_seal(_bounded(image.convert("RGB")))
     image, angle = deskew(whiten_paper(image))
     if angle:
-        notes.append(f"page rotated by {angle:+.2f}° straightened before reading")
+        notes.append(message("ocr.straightened", angle=f"{angle:+.2f}"))
     return image.convert("RGB"), notes
 
 
@@ -253,9 +254,9 @@ def _cell_reader(image: Image.Image, warnings: list[str]):
         agreed = _agreed_figure(readings)
         if agreed is not None:
             return agreed
-        saw = ", ".join(f"{text!r} ({score:.2f})" for text, score in readings)
-        saw = f" (OCR saw {saw})" if saw else ""
-        warnings.append(f"table cell at ({x0}, {top}) px: printed but unreadable by OCR{saw}; left blank")
+        saw = "、".join(f"“{text}”（{score:.2f}）" for text, score in readings)
+        saw = message("ocr.saw", readings=saw) if saw else ""
+        warnings.append(message("ocr.cell_unreadable", x=x0, y=top, saw=saw))
         return ""
 
     return read_cell
@@ -294,11 +295,12 @@ def read(data: bytes, source: str = "image") -> Layout:
     except Exception as exc:
         raise OcrError(f"{source}: not a readable image ({exc})") from exc
     lines: list[list[str]] = []
-    warnings = [f"{source}: text read by OCR"]
+    warnings = [message("ocr.read", source)]
     frames = getattr(image, "n_frames", 1)
     for frame in range(frames):
         image.seek(frame)
         notes: list[str] = []
         lines.extend(image_lines(image.convert("RGB"), notes))
-        warnings += [f"{source}: frame {frame + 1}: {note}" if frames > 1 else f"{source}: {note}" for note in notes]
+        at = message("ocr.frame", source, frame=frame + 1) if frames > 1 else source
+        warnings += [f"{at}：{note}" for note in notes]
     return Layout(lines=lines, kind="image", warnings=warnings)

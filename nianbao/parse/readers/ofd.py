@@ -8,6 +8,7 @@ import re
 from lxml import etree
 
 from nianbao.parse.layout import Layout
+from nianbao.parse.messages import warning as message
 from nianbao.parse.readers.package import BoundedPackage, PackageError
 from nianbao.parse.readers.pdf import PageAssembler, positioned_lines
 
@@ -107,7 +108,7 @@ def read(data: bytes, source: str = "OFD") -> Layout:
             words, edges = _page_objects(page_xml)
             assembled.add_page(number, positioned_lines(words, edges, tolerance=1.0))
         if not pages:
-            assembled.warnings.append(f"{source}: the OFD document lists no pages")
+            assembled.warnings.append(message("ofd.no_pages", source))
     finally:
         archive.close()
     return Layout(lines=assembled.lines, kind="ofd", warnings=assembled.warnings)

@@ -15,6 +15,9 @@ import pdfplumber
 from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
 
 from nianbao.parse.layout import Layout
+from nianbao.parse.messages import OCR_REASONS
+from nianbao.parse.messages import warning as message
+from nianbao.parse.messages import where as place
 
 OCR_DPI = 150
 _CID = re.compile(r"\(cid:\d+\)")
@@ -223,7 +226,7 @@ class PageAssembler:
                 if index == 0 and self._table_open and self._table_start:
                     block_lines, dropped = drop_repeated_header(self._table_start, block_lines)
                     if dropped:
-                        self.warnings.append(f"page {number}: dropped {dropped} repeated table header row(s)")
+                        self.warnings.append(message("pdf.header_repeated", place("page", page=number), rows=dropped))
                 else:
                     self._table_start = block_lines
             self.lines.extend(block_lines)
@@ -280,8 +283,9 @@ def read(data: bytes, source: str = "PDF") -> Layout:
                     pdfium_page.close()
                     page_notes: list[str] = []
                     blocks = ocr.image_blocks(image, page_notes)
-                    pages.warnings.append(f"page {number + 1}: {reason}, text read by OCR")
-                    pages.warnings += [f"page {number + 1}: {note}" for note in page_notes]
+                    at = place("page", page=number + 1)
+                    pages.warnings.append(message("pdf.ocr", at, reason=OCR_REASONS.get(reason, reason)))
+                    pages.warnings += [f"{at}：{note}" for note in page_notes]
                     ocr_pages += 1
                 else:
                     edges = [e for e in page.edges if e["orientation"] in ("h", "v")]

@@ -17,6 +17,8 @@ import zlib
 from dataclasses import dataclass
 
 from nianbao.parse.layout import Layout
+from nianbao.parse.messages import names
+from nianbao.parse.messages import warning as message
 
 MAX_MEMBERS = 200  # entries in one archive (directories included)
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # decoded size of one member
@@ -193,9 +195,9 @@ def read(data: bytes, source: str = "zip") -> Layout:
     if chosen is None:
         raise ZipReadError(f"{source}: no member of the zip could be read ({'; '.join(problems)})")
     member, layout = chosen
-    warnings = [f"{source}: report read from zip member {member.name!r} ({member.kind})"]
-    others = [f"{m.name} ({m.kind})" for m in ranked if m is not member]
+    warnings = [message("zip.member_read", source, name=member.name, kind=member.kind)]
+    others = [f"{m.name}（{m.kind}）" for m in ranked if m is not member]
     if others:
-        warnings.append(f"{source}: other zip members not parsed: {', '.join(others)}")
-    warnings += [f"{source}: zip member {p}" for p in problems + notes]
+        warnings.append(message("zip.others_not_parsed", source, members=names(others)))
+    warnings += [message("zip.member_problem", source, problem=p) for p in problems + notes]
     return Layout(lines=layout.lines, kind="zip", warnings=warnings + layout.warnings)
