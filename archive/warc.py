@@ -292,6 +292,18 @@ def _incompressible(body: bytes | memoryview) -> bool:
     return len(squeezer.compress(sample)) + len(squeezer.flush()) > 0.9 * len(sample)
 
 
+def _window(size: int) -> tuple[int, int]:
+    """(wbits for a gzip member, memLevel) for deflating `size` bytes: a window no larger than the data.
+
+    zlib sizes its state by these (about 2**(wbits+2) + 2**(memLevel+9) bytes, 256 KB at the defaults),
+    and setting that up cost more than compressing a request record or a metadata record. A window that
+    holds the whole input finds every match the full one would; memLevel follows wbits as zlib's own
+    defaults pair them (15 and 8).
+    """
+    wbits = min(zlib.MAX_WBITS, max(9, (size - 1).bit_length()))
+    return 16 + wbits, max(1, wbits - 7)
+
+
 def gzip_member(*parts: bytes | memoryview) -> bytes:
     """One gzip member holding parts in order; the last part (the body) decides the level.
 
@@ -300,7 +312,7 @@ def gzip_member(*parts: bytes | memoryview) -> bytes:
     """
     body = parts[-1]
     level = 0 if len(body) >= INCOMPRESSIBLE_MIN_BYTES and _incompressible(body) else GzipMembers.LEVEL
-    compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, *_window(sum(len(part) for part in parts) + 4))
     out = [compressor.compress(part) for part in parts]
     out.append(compressor.compress(b"\r\n\r\n"))
     out.append(compressor.flush())

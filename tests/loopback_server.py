@@ -153,26 +153,24 @@ def crawl_env(tmp_path: Path, hosts: dict[str, str] | None = None, base: dict[st
     return env
 
 
+_TEST_CRAWL_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO"}
+
+
+def _setting_args(settings: dict) -> list[str]:
+    return [arg for key, value in {**_TEST_CRAWL_SETTINGS, **settings}.items() for arg in ("-s", f"{key}={value}")]
+
+
 def crawl_command(registry: Path, data: Path, settings: dict | None = None) -> list[str]:
     """`scrapy crawl portals` of `registry` into `data`, politeness delays off, INFO log."""
-    base = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": False,
-            **(settings or {})}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}", "-s", f"DATA_DIR={data}"]
-    for key, value in base.items():
-        cmd += ["-s", f"{key}={value}"]
-    return cmd
+    return [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}", "-s", f"DATA_DIR={data}",
+            *_setting_args(settings or {})]
 
 
 def run_crawl(tmp_path: Path, registry: Path, settings: dict | None = None, hosts: dict[str, str] | None = None,
               command: list[str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    """`scrapy crawl portals` (or `command`) in a child process with the test resolver for `hosts`."""
+    """`scrapy crawl portals` (or `command`, given the same settings) in a child process with the test
+    resolver for `hosts`."""
     base = {"CONCURRENT_REQUESTS_PER_DOMAIN": 8, **(settings or {})}
-    if command is None:
-        cmd = crawl_command(registry, tmp_path / "data", base)
-    else:
-        cmd = list(command)
-        for key, value in {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO",
-                           "TELNETCONSOLE_ENABLED": False, **base}.items():
-            cmd += ["-s", f"{key}={value}"]
+    cmd = crawl_command(registry, tmp_path / "data", base) if command is None else [*command, *_setting_args(base)]
     return subprocess.run(cmd, cwd=ROOT, env=crawl_env(tmp_path, hosts), capture_output=True, text=True,
                           timeout=timeout)

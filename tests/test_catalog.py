@@ -128,18 +128,24 @@ def test_search_finds_long_and_short_phrases(truth_catalog):
     assert catalog.search_reports(db, "不存在的短语甲乙丙") == []
 
 
-def test_corrected_reissue_keeps_every_version(tmp_path):
-    seeds = load_seeds()[:1]
-    doc_ids = archive_seeds(tmp_path, seeds)
+def _two_versions(tmp_path, second_cells: dict | None = None, published: str = "2024-06-01"):
+    """One seed's report, then a re-issue of it (another document, same body and year): db, seed,
+    the seed's document id and both report ids."""
+    seed = load_seeds()[:1][0]
+    doc_ids = archive_seeds(tmp_path, [seed])
     db = catalog.open_catalog(tmp_path / "catalog.db")
-    seed = seeds[0]
     first = catalog.record_report(db, doc_ids[seed.name], truth_report(seed), "1")
-    corrected = truth_report(seed)
-    corrected["cells"] = {**corrected["cells"], "t3.new_received.natural_person": 99}
+    reissue = truth_report(seed)
+    reissue["cells"] = {**reissue["cells"], **(second_cells or {})}
     doc2 = catalog.record_document(db, {"portal_id": "seeds", "url": seed.url + "?v=2", "kind": "attachment",
                                         "sha256": "cd" * 32, "year": seed.truth["year"],
-                                        "published": "2024-06-01", "fetched_at": "2024-06-02T00:00:00Z"})
-    second = catalog.record_report(db, doc2, corrected, "1")
+                                        "published": published, "fetched_at": published + "T12:00:00Z"})
+    second = catalog.record_report(db, doc2, reissue, "1")
+    return db, seed, doc_ids[seed.name], first, second
+
+
+def test_corrected_reissue_keeps_every_version(tmp_path):
+    db, seed, doc_id, first, second = _two_versions(tmp_path, {"t3.new_received.natural_person": 99})
     rows = {r["id"]: r["is_current"] for r in db.query("select id, is_current from reports")}
     assert rows == {first: 0, second: 1}
     assert catalog.report_cells(db, first)["t3.new_received.natural_person"] == \
@@ -148,21 +154,13 @@ def test_corrected_reissue_keeps_every_version(tmp_path):
     summaries = list(db.query("select report_id from report_summary"))
     assert summaries == [{"report_id": second}]
     # A newer parser version of the older document does not make the older document current.
-    third = catalog.record_report(db, doc_ids[seed.name], truth_report(seed), "2")
+    third = catalog.record_report(db, doc_id, truth_report(seed), "2")
     assert db["reports"].get(third)["is_current"] == 0 and db["reports"].get(second)["is_current"] == 1
     db.close()
 
 
 def test_versions_without_an_agency_are_grouped_by_printed_name(tmp_path):
-    seeds = load_seeds()[:1]
-    doc_ids = archive_seeds(tmp_path, seeds)
-    db = catalog.open_catalog(tmp_path / "catalog.db")
-    seed = seeds[0]
-    first = catalog.record_report(db, doc_ids[seed.name], truth_report(seed), "1")
-    doc2 = catalog.record_document(db, {"portal_id": "seeds", "url": seed.url + "?v=2", "kind": "attachment",
-                                        "sha256": "ab" * 32, "year": seed.truth["year"],
-                                        "published": "2031-06-01", "fetched_at": "2031-06-02T00:00:00Z"})
-    second = catalog.record_report(db, doc2, truth_report(seed), "1")
+    db, _, _, first, second = _two_versions(tmp_path, published="2031-06-01")
     # No agency resolved (as in a catalog before agencies): the printed name groups the versions.
     db.execute("update reports set agency_id = null, is_current = 1")
     assert sorted(catalog.recompute_current(db)) == [first]
