@@ -3,6 +3,7 @@ and are rebuilt whenever their definition changes."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import sqlite_utils
@@ -41,6 +42,7 @@ def _printed_position(table_no: str) -> str:
     return f"coalesce(case k.row_key {cases} end, 1000 + min(k.position))"
 
 
+@functools.lru_cache(maxsize=1)  # built from the template once per process, not per connection
 def _view_sql() -> dict[str, str]:
     """The views, by name: the printed tables, the per-report summary and coverage.
 
