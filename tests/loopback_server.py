@@ -174,3 +174,15 @@ def run_crawl(tmp_path: Path, registry: Path, settings: dict | None = None, host
     cmd = crawl_command(registry, tmp_path / "data", base) if command is None else [*command, *_setting_args(base)]
     return subprocess.run(cmd, cwd=ROOT, env=crawl_env(tmp_path, hosts), capture_output=True, text=True,
                           timeout=timeout)
+
+
+def wait_for_port(port: int, seconds: float = 30, host: str = "127.0.0.1") -> None:
+    """Return once something accepts connections on host:port; AssertionError after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {host}:{port} after {seconds:g} s")

@@ -11,11 +11,11 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from catalog_builders import archive_seeds, build_truth_catalog, load_seeds
+from loopback_server import wait_for_port
 
 import catalog
 from nianbao.datasette.labels import STATUS_NAMES, UI_TEXT, filter_summary, table_description
@@ -219,13 +219,7 @@ def test_browser_column_menu_and_filters_are_chinese(served):
     proc = subprocess.Popen([str(cli), "serve", "--data", str(data_dir), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         with playwright_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])

@@ -11,11 +11,11 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from catalog_builders import CAPTURED_AT, build_truth_catalog, load_seeds, truth_report
+from loopback_server import wait_for_port
 
 import catalog
 from catalog.agencies import expand_body
@@ -238,13 +238,7 @@ def nianbao_serve(refreshed):
     try:
         line = proc.stdout.readline().strip()
         assert line == f"http://127.0.0.1:{port}/catalog", line
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         yield f"http://127.0.0.1:{port}", data_dir, truths
     finally:
         proc.terminate()

@@ -11,10 +11,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from loopback_server import wait_for_port
 
 import catalog
 
@@ -109,13 +109,7 @@ def test_serve_exit_codes(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == f"http://127.0.0.1:{port}/catalog"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0  # stopped by its operator: the run completed
     finally:

@@ -10,10 +10,10 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from loopback_server import wait_for_port
 
 from nianbao.serve import build_datasette
 
@@ -181,17 +181,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing listens on {port}")
-
-
 @pytest.fixture(scope="module")
 def served_with_replay(refreshed):
     """`nianbao replay` and `nianbao serve` (archived-copy links pointing at that replay) as processes."""
@@ -206,8 +195,8 @@ def served_with_replay(refreshed):
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env),
     ]
     try:
-        _wait_for(replay_port)
-        _wait_for(port)
+        wait_for_port(replay_port, 60)
+        wait_for_port(port, 60)
         yield f"http://127.0.0.1:{port}", data
     finally:
         for proc in procs:
