@@ -23,9 +23,13 @@ def overrides(data_dir: Path, warc: bool, per_host: int, window_s: float | None)
     """The settings the benchmark changes; everything else is the project's settings.py."""
     from scrapy.utils.project import get_project_settings
 
-    middlewares = dict(get_project_settings().getdict("DOWNLOADER_MIDDLEWARES"))
+    project = get_project_settings()
+    middlewares = dict(project.getdict("DOWNLOADER_MIDDLEWARES"))
     middlewares["bench.slots.PortSlotMiddleware"] = 50
+    spider_middlewares = dict(project.getdict("SPIDER_MIDDLEWARES"))
+    spider_middlewares["bench.slots.PortSlotSpiderMiddleware"] = 5
     return {
+        "SPIDER_MIDDLEWARES": spider_middlewares,
         "DATA_DIR": str(data_dir),
         "WARC_ENABLED": warc,
         "CONCURRENT_REQUESTS": 64,

@@ -40,14 +40,17 @@ def _worker_command(registry: Path, data: Path, redis_url: str, wid: str, window
     from scrapy.utils.project import get_project_settings
 
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
-    middlewares = dict(get_project_settings().getdict("DOWNLOADER_MIDDLEWARES"))
+    project = get_project_settings()
+    middlewares = dict(project.getdict("DOWNLOADER_MIDDLEWARES"))
     middlewares["bench.slots.PortSlotMiddleware"] = 50
+    spider_middlewares = dict(project.getdict("SPIDER_MIDDLEWARES"))
+    spider_middlewares["bench.slots.PortSlotSpiderMiddleware"] = 5
     settings = {
         "DATA_DIR": str(data), "DISTRIBUTED": str(distributed), "REDIS_URL": redis_url, "WORKER_ID": wid,
         "CONCURRENT_REQUESTS": 64, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 0,
         "AUTOTHROTTLE_ENABLED": "False", "TELNETCONSOLE_ENABLED": "False", "LOG_LEVEL": "INFO",
         "CLOSESPIDER_TIMEOUT": window, "CLUSTER_PORTALS_PER_WORKER": 1000,
-        "DOWNLOADER_MIDDLEWARES": json.dumps(middlewares),
+        "DOWNLOADER_MIDDLEWARES": json.dumps(middlewares), "SPIDER_MIDDLEWARES": json.dumps(spider_middlewares),
     }
     command = [sys.executable, "-m", "scrapy", "crawl", "portals", "-a", f"portals={registry}"]
     for key, value in settings.items():

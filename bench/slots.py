@@ -17,3 +17,27 @@ class PortSlotMiddleware:
         parts = urlparse_cached(request)
         request.meta.setdefault("download_slot", f"{parts.hostname}:{parts.port or 80}")
         return None
+
+
+class PortSlotSpiderMiddleware:
+    """Spider middleware: the same slot on every request as the spider makes it, so that the scheduler's
+    DownloaderAwarePriorityQueue (which picks the slot with the fewest downloads under way) tells the
+    portals apart before the downloader middleware runs."""
+
+    async def process_start(self, start):  # noqa: ANN001, ANN201 - Scrapy's start-requests iterator
+        async for item_or_request in start:
+            yield _with_port_slot(item_or_request)
+
+    def process_spider_output(self, response, result):  # noqa: ANN001, ANN201 - Scrapy's interface
+        for item_or_request in result:
+            yield _with_port_slot(item_or_request)
+
+    async def process_spider_output_async(self, response, result):  # noqa: ANN001, ANN201
+        async for item_or_request in result:
+            yield _with_port_slot(item_or_request)
+
+
+def _with_port_slot(item_or_request):  # noqa: ANN001, ANN202 - an item or a Request
+    if isinstance(item_or_request, Request):
+        PortSlotMiddleware().process_request(item_or_request)
+    return item_or_request
