@@ -623,7 +623,11 @@ class ClusterHostSlotMiddleware:
     A request waits here until fewer than CONCURRENT_REQUESTS_PER_DOMAIN requests of the cluster are
     at its host (a semaphore of leased tokens in Redis; a dead worker's tokens expire) and DOWNLOAD_DELAY
     has passed since the cluster's last request to it. It sleeps out the delay in one step, and asks
-    again for a held slot with a doubling back-off (10 ms to 160 ms), not in a tight loop. The host is the download slot Scrapy would use.
+    again for a held slot with a doubling back-off (10 ms to 160 ms), not in a tight loop; when this
+    worker itself gives a host's slot back, its requests waiting for that host ask again at once (a
+    portal's requests are leased to one worker, so that is the usual case: the back-off had left a
+    slow host idle for tens of milliseconds after each response). The host is the download slot
+    Scrapy would use.
     """
 
     def __init__(self, crawler: Any) -> None:
@@ -637,6 +641,7 @@ class ClusterHostSlotMiddleware:
         self.lease = settings.getint("DOWNLOAD_TIMEOUT", 60) + 30
         self.script = self.server.register_script(_ACQUIRE_SLOT)
         self.stats = crawler.stats
+        self._released: dict[str, asyncio.Event] = {}  # host -> set when this worker gives a slot back
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ClusterHostSlotMiddleware:
@@ -654,12 +659,17 @@ class ClusterHostSlotMiddleware:
                                  args=[time.time(), self.per_host, self.lease, token, self.delay])
             if answer == 0:
                 break
+            started = time.monotonic()
             if answer > 0:  # the host's delay has this long to run
-                pause = answer / 1000
+                await asyncio.sleep(answer / 1000)
             else:
-                pause, backoff = backoff, min(backoff * 2, _SLOT_POLL_MAX)
-            await asyncio.sleep(pause)
-            waited += pause
+                # held: ask again after the back-off, or as soon as this worker releases the host
+                released = self._released.setdefault(host, asyncio.Event())
+                try:
+                    await asyncio.wait_for(released.wait(), backoff)
+                except TimeoutError:
+                    backoff = min(backoff * 2, _SLOT_POLL_MAX)
+            waited += time.monotonic() - started
         if waited:
             self.stats.inc_value("cluster/slot_wait_ms", int(waited * 1000))
         request.meta["cluster_slot"] = (host, token)
@@ -668,6 +678,9 @@ class ClusterHostSlotMiddleware:
         slot = request.meta.pop("cluster_slot", None)
         if slot:
             self.server.zrem(self.keys.key("slots", slot[0]), slot[1])
+            released = self._released.pop(slot[0], None)
+            if released is not None:
+                released.set()  # this worker's waiters for the host ask again now
 
     def process_response(self, request: Request, response: Any, spider: Any = None) -> Any:
         self._release(request)
