@@ -10,12 +10,17 @@ from scrapy import Request
 from scrapy.utils.httpobj import urlparse_cached
 
 
+def set_port_slot(request: Request) -> None:
+    """The slot of a request is its host:port, unless one is already set."""
+    parts = urlparse_cached(request)
+    request.meta.setdefault("download_slot", f"{parts.hostname}:{parts.port or 80}")
+
+
 class PortSlotMiddleware:
-    """Downloader middleware: the slot of a request is its host:port unless one is already set."""
+    """Downloader middleware: requests made outside the spider (robots.txt) get their port slot too."""
 
     def process_request(self, request: Request) -> None:
-        parts = urlparse_cached(request)
-        request.meta.setdefault("download_slot", f"{parts.hostname}:{parts.port or 80}")
+        set_port_slot(request)
         return None
 
 
@@ -39,5 +44,5 @@ class PortSlotSpiderMiddleware:
 
 def _with_port_slot(item_or_request):  # noqa: ANN001, ANN202 - an item or a Request
     if isinstance(item_or_request, Request):
-        PortSlotMiddleware().process_request(item_or_request)
+        set_port_slot(item_or_request)
     return item_or_request

@@ -22,7 +22,6 @@ class HttpOrBrowserDownloadHandler(HTTP11DownloadHandler):
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
-        self._browser_crawler = crawler
         self._browser: Any = None
         self._browser_lock = asyncio.Lock()
 
@@ -39,7 +38,7 @@ class HttpOrBrowserDownloadHandler(HTTP11DownloadHandler):
                 if self._browser is None:
                     from crawler.browser import LazyPlaywrightDownloadHandler
 
-                    self._browser = LazyPlaywrightDownloadHandler.from_crawler(self._browser_crawler)
+                    self._browser = LazyPlaywrightDownloadHandler.from_crawler(self.crawler)
         return await self._browser.download_request(request)
 
     async def close(self) -> None:
